@@ -1,0 +1,28 @@
+# The README's commands.  Each target sets up .venv first when it is missing or stale.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export PYTHONHASHSEED := 0
+
+.PHONY: setup demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)  ## single vs bi-level on the bundled digits; writes runs/demo/report.html
+	$(PY) -m sdarts_lite compare --dataset digits --out runs/demo
+
+test: $(STAMP)  ## lint, then every test
+	$(VENV)/bin/ruff check sdarts_lite tests
+	$(PY) -m pytest -q tests
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check sdarts_lite tests
+
+clean:
+	rm -rf runs .pytest_cache

@@ -1,0 +1,60 @@
+"""Checkpoints: everything a search needs to continue exactly where an epoch ended."""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .history import History
+
+FORMAT = "sdarts-lite-checkpoint-1"
+
+
+def save_checkpoint(path: Path, config, model, opt, generator, history) -> None:
+    """Write atomically: a temporary file, then a rename, so a kill leaves the old one intact."""
+    state = {
+        "format": FORMAT, "config": asdict(config), "model": model.state_dict(),
+        "optimizer": opt.state_dict(), "data_generator": generator.get_state(),
+        "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(),
+                "python": random.getstate()},
+        "history": history.to_dict(),
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path, config, model, opt, generator, history) -> None:
+    """Restore a search from ``path``; refuse a file of another kind or another configuration."""
+    if not path.is_file():
+        raise FileNotFoundError(f"resume: no checkpoint at {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as err:  # noqa: BLE001 - any unreadable file is reported the same way
+        raise ValueError(f"resume: {path} is not a readable checkpoint ({err})") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise ValueError(f"resume: {path} is not an sdarts-lite checkpoint")
+    saved = state["config"]
+    wanted = asdict(config)
+    differ = [k for k in wanted if _plain(saved.get(k)) != _plain(wanted[k])]
+    if differ:
+        raise ValueError("resume: the checkpoint was made with a different configuration: " + ", ".join(
+            f"{k}={saved.get(k)!r} (now {wanted[k]!r})" for k in differ))
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    generator.set_state(state["data_generator"])
+    torch.set_rng_state(state["rng"]["torch"])
+    np.random.set_state(state["rng"]["numpy"])
+    random.setstate(state["rng"]["python"])
+    restored = History.from_dict(state["history"])
+    history.epochs, history.steps = restored.epochs, restored.steps
+    history.genotype = restored.genotype
+
+
+def _plain(value):
+    return list(value) if isinstance(value, tuple) else value

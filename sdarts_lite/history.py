@@ -1,0 +1,78 @@
+"""What a search leaves behind: plain records, saved as JSON, read by plots and widgets."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .genotypes import EDGES, NB201_OPS, PARAM_FREE_OPS, NB201Genotype
+
+
+@dataclass
+class StepRecord:
+    """Softmax weights every few steps: the fine-grained alpha trajectory."""
+
+    epoch: int
+    step: int
+    alphas: list[list[float]]
+
+
+@dataclass
+class EpochRecord:
+    """One epoch: softmax alphas per edge (6 x 5), losses, accuracies, derived cell, time.
+
+    ``train_*`` averages the batches that updated w; ``valid_*`` is the supernet on the held-out
+    split, which no update ever sees (the same split for every mode, so they compare).
+    """
+
+    epoch: int
+    alphas: list[list[float]]
+    train_loss: float
+    train_acc: float
+    valid_loss: float
+    valid_acc: float
+    genotype: str
+    seconds: float
+    w_lr: float
+
+
+@dataclass
+class History:
+    config: dict
+    epochs: list[EpochRecord] = field(default_factory=list)
+    steps: list[StepRecord] = field(default_factory=list)
+    genotype: str = ""
+    stopped: bool = False  # ended early by the caller (a Stop button), not by the epoch count
+    ops: list[str] = field(default_factory=lambda: list(NB201_OPS))
+    edges: list[list[int]] = field(default_factory=lambda: [list(e) for e in EDGES])
+
+    def param_free_share(self) -> list[float]:
+        """Per epoch, the mean softmax weight on none, skip_connect and avg_pool_3x3."""
+        cols = [self.ops.index(op) for op in PARAM_FREE_OPS]
+        return [sum(sum(row[c] for c in cols) for row in r.alphas) / len(r.alphas) for r in self.epochs]
+
+    def param_free_edges(self) -> list[int]:
+        """Per epoch, how many edges of the derived cell carry a parameter-free operation."""
+        return [NB201Genotype.parse(r.genotype).num_param_free() for r in self.epochs]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> History:
+        return cls(config=d["config"], epochs=[EpochRecord(**r) for r in d["epochs"]],
+                   steps=[StepRecord(**r) for r in d.get("steps", [])], genotype=d["genotype"],
+                   stopped=d.get("stopped", False), ops=d["ops"], edges=d["edges"])
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write JSON atomically (a temporary file, then a rename)."""
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=1))
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> History:
+        return cls.from_dict(json.loads(Path(path).read_text()))

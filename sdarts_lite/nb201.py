@@ -1,0 +1,97 @@
+"""The NAS-Bench-201 macro skeleton, and the discrete network of a genotype.
+
+stem (3x3 conv, BN) -> N cells at C -> residual reduction -> N cells at 2C -> residual
+reduction -> N cells at 4C -> BN-ReLU -> global average pool -> linear.
+The supernet (``supernet.py``) and the discrete network differ only in their cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from .genotypes import NUM_NODES, NB201Genotype
+from .ops import ResNetBasicblock, nb201_op
+
+
+def check_geometry(C: int, N: int, in_channels: int, num_classes: int, input_size: int | None) -> None:
+    """Refuse sizes the skeleton cannot build, naming the field."""
+    for name, value in (("C", C), ("N", N), ("in_channels", in_channels), ("num_classes", num_classes)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
+    if input_size is not None and (not isinstance(input_size, int) or input_size < 4):
+        raise ValueError(
+            f"input_size must be an integer of at least 4 (two stride-2 reductions), got {input_size!r}"
+        )
+
+
+class NB201Skeleton(nn.Module):
+    """Stem, three stages of cells joined by residual reductions, classifier head."""
+
+    def __init__(self, make_cell: Callable[[int], nn.Module], C: int, N: int, num_classes: int,
+                 in_channels: int, input_size: int | None = None):
+        super().__init__()
+        check_geometry(C, N, in_channels, num_classes, input_size)
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, C, 3, padding=1, bias=False), nn.BatchNorm2d(C))
+        layers: list[nn.Module] = []
+        for stage, width in enumerate((C, 2 * C, 4 * C)):
+            if stage:
+                layers.append(ResNetBasicblock(width // 2, width))
+            layers.extend(make_cell(width) for _ in range(N))
+        self.cells = nn.ModuleList(layers)
+        self.lastact = nn.Sequential(nn.BatchNorm2d(4 * C), nn.ReLU())
+        self.classifier = nn.Linear(4 * C, num_classes)
+
+    def features(self, x: torch.Tensor, *cell_args: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
+        for layer in self.cells:
+            x = layer(x) if isinstance(layer, ResNetBasicblock) else layer(x, *cell_args)
+        return self.lastact(x).mean(dim=(2, 3))
+
+    def head(self, x: torch.Tensor, *cell_args: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x, *cell_args))
+
+
+class DiscreteCell(nn.Module):
+    """A cell with one fixed operation per edge; ``none`` edges are left out."""
+
+    def __init__(self, genotype: NB201Genotype, C: int, affine: bool, track_running_stats: bool):
+        super().__init__()
+        self.genotype = genotype
+        self.edge_ops = nn.ModuleDict({
+            f"{i}_{j}": nb201_op(op, C, affine, track_running_stats)
+            for i, j, op in genotype.edges() if op != "none"
+        })
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        nodes = [x]
+        for j in range(1, NUM_NODES):
+            terms = [self.edge_ops[f"{i}_{j}"](nodes[i]) for i in range(j) if f"{i}_{j}" in self.edge_ops]
+            nodes.append(sum(terms) if terms else torch.zeros_like(x))
+        return nodes[-1]
+
+
+class NB201Network(NB201Skeleton):
+    """The discrete network of one NAS-Bench-201 genotype."""
+
+    def __init__(self, genotype: NB201Genotype | str, C: int = 16, N: int = 5, num_classes: int = 10,
+                 in_channels: int = 3, input_size: int | None = None,
+                 affine: bool = True, track_running_stats: bool = True):
+        if isinstance(genotype, str):
+            genotype = NB201Genotype.parse(genotype)
+        self.genotype = genotype
+        super().__init__(lambda width: DiscreteCell(genotype, width, affine, track_running_stats),
+                         C, N, num_classes, in_channels, input_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(x)
+
+
+
+def discrete_network(genotype: NB201Genotype | str, **kwargs) -> NB201Network:
+    """The discrete network of a NAS-Bench-201 genotype (a string or an NB201Genotype)."""
+    return NB201Network(genotype, **kwargs)

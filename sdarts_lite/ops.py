@@ -1,0 +1,71 @@
+"""The NAS-Bench-201 operations, as the benchmark's own code builds them.
+
+``nor_conv`` is ReLU -> Conv -> BN.  During search the BN has no affine parameters and no
+running statistics (it always normalises with the batch's own statistics), exactly as the
+reference search code does; a discrete network trained from scratch uses the usual BN.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def batch_norm(channels: int, affine: bool, track_running_stats: bool) -> nn.BatchNorm2d:
+    return nn.BatchNorm2d(channels, affine=affine, track_running_stats=track_running_stats)
+
+
+class ReLUConvBN(nn.Sequential):
+    """ReLU -> Conv2d -> BatchNorm (the benchmark's ``nor_conv``)."""
+
+    def __init__(self, C_in: int, C_out: int, kernel: int, stride: int = 1,
+                 affine: bool = True, track_running_stats: bool = True):
+        # A conv bias in front of a BN is cancelled by the BN's mean subtraction: none is kept.
+        super().__init__(
+            nn.ReLU(),
+            nn.Conv2d(C_in, C_out, kernel, stride, padding=kernel // 2, bias=False),
+            batch_norm(C_out, affine, track_running_stats),
+        )
+
+
+class AvgPool3x3(nn.AvgPool2d):
+    """3x3 average pooling that ignores padding (``avg_pool_3x3``)."""
+
+    def __init__(self) -> None:
+        super().__init__(3, stride=1, padding=1, count_include_pad=False)
+
+
+class Identity(nn.Module):
+    """``skip_connect`` inside a cell."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+
+def nb201_op(name: str, C: int, affine: bool = True, track_running_stats: bool = True) -> nn.Module:
+    """One NAS-Bench-201 operation on C channels (``none`` is never built: it adds nothing)."""
+    if name == "skip_connect":
+        return Identity()
+    if name == "nor_conv_1x1":
+        return ReLUConvBN(C, C, 1, 1, affine, track_running_stats)
+    if name == "nor_conv_3x3":
+        return ReLUConvBN(C, C, 3, 1, affine, track_running_stats)
+    if name == "avg_pool_3x3":
+        return AvgPool3x3()
+    raise ValueError(f"no module for operation {name!r}")
+
+
+class ResNetBasicblock(nn.Module):
+    """The benchmark's residual reduction block between stages (stride 2, channels doubled)."""
+
+    def __init__(self, C_in: int, C_out: int, affine: bool = True, track_running_stats: bool = True):
+        super().__init__()
+        self.conv_a = ReLUConvBN(C_in, C_out, 3, 2, affine, track_running_stats)
+        self.conv_b = ReLUConvBN(C_out, C_out, 3, 1, affine, track_running_stats)
+        self.downsample = nn.Sequential(
+            nn.AvgPool2d(kernel_size=2, stride=2),
+            nn.Conv2d(C_in, C_out, 1, bias=False),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.downsample(x) + self.conv_b(self.conv_a(x))

@@ -1,0 +1,183 @@
+"""The two ways to learn alpha, side by side.  The one difference is which batch updates alpha.
+
+single   (Single-DARTS):  one batch B, one loss L_B(w, alpha), one backward;
+                          w <- SGD(grad_w L_B),  alpha <- Adam(grad_alpha L_B).
+bilevel  (DARTS):         alpha <- Adam(grad_alpha L_val(w*, alpha)) on a validation batch, then
+                          w <- SGD(grad_w L_train) on a training batch.
+    order 1: w* = w (the gradient at the current weights, "DARTS-V1").
+    order 2: w* = w' = w - xi * grad_w L_train(w, alpha) (one unrolled step, "DARTS-V2"), so
+             grad_alpha L_val(w', alpha) - xi * grad^2_{alpha,w} L_train(w, alpha) . grad_w' L_val(w', alpha)
+             with the Hessian-vector product taken by central finite differences (DARTS eq. 7-8).
+
+Defaults are the NAS-Bench-201 DARTS recipe: w by SGD (lr 0.025 cosine to 0.001, momentum 0.9,
+Nesterov, weight decay 5e-4, gradient norm clipped to 5); alpha by Adam (lr 3e-4, betas
+(0.5, 0.999), weight decay 1e-3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+Batch = tuple[torch.Tensor, torch.Tensor]
+MODES = ("single", "bilevel")
+ORDERS = (1, 2)
+
+
+@dataclass
+class StepResult:
+    """Loss and correct count of the batch that updated w."""
+
+    loss: float
+    correct: int
+    count: int
+
+
+def loss_and_grads(model: nn.Module, batch: Batch, params: list[nn.Parameter]):
+    """Cross-entropy of ``model`` on ``batch`` and its gradients with respect to ``params``."""
+    x, y = batch
+    logits = model(x)
+    loss = F.cross_entropy(logits, y)
+    grads = torch.autograd.grad(loss, params)
+    return loss.detach(), logits.detach(), grads
+
+
+def set_grads(params: list[nn.Parameter], grads) -> None:
+    for p, g in zip(params, grads):
+        p.grad = g
+
+
+class Optimizer:
+    """SGD for the weights w, Adam for alpha, a cosine schedule for w's learning rate."""
+
+    mode = ""
+    uses_split = False  # whether w and alpha see different halves of the search set
+
+    def __init__(self, model: nn.Module, epochs: int, w_lr: float = 0.025, w_lr_min: float = 0.001,
+                 momentum: float = 0.9, nesterov: bool = True, w_weight_decay: float = 5e-4,
+                 grad_clip: float = 5.0, arch_lr: float = 3e-4,
+                 arch_betas: tuple[float, float] = (0.5, 0.999), arch_weight_decay: float = 1e-3):
+        self.model = model
+        self.weights = model.weight_parameters()
+        self.alphas = model.arch_parameters()
+        self.grad_clip = grad_clip
+        self.w_opt = torch.optim.SGD(self.weights, lr=w_lr, momentum=momentum, nesterov=nesterov,
+                                     weight_decay=w_weight_decay)
+        self.a_opt = torch.optim.Adam(self.alphas, lr=arch_lr, betas=tuple(arch_betas),
+                                      weight_decay=arch_weight_decay)
+        self.schedule = torch.optim.lr_scheduler.CosineAnnealingLR(self.w_opt, epochs, eta_min=w_lr_min)
+
+    @property
+    def w_lr(self) -> float:
+        return self.w_opt.param_groups[0]["lr"]
+
+    def step(self, w_batch: Batch, alpha_batch: Batch) -> StepResult:
+        raise NotImplementedError
+
+    def update_weights(self, grads) -> None:
+        set_grads(self.weights, grads)
+        nn.utils.clip_grad_norm_(self.weights, self.grad_clip)
+        self.w_opt.step()
+
+    def update_alphas(self, grads) -> None:
+        set_grads(self.alphas, grads)
+        self.a_opt.step()
+
+    def end_epoch(self) -> None:
+        self.schedule.step()
+
+    def state_dict(self) -> dict:
+        return {"w": self.w_opt.state_dict(), "alpha": self.a_opt.state_dict(),
+                "schedule": self.schedule.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.w_opt.load_state_dict(state["w"])
+        self.a_opt.load_state_dict(state["alpha"])
+        self.schedule.load_state_dict(state["schedule"])
+
+
+def result(loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> StepResult:
+    return StepResult(float(loss), int((logits.argmax(1) == y).sum()), len(y))
+
+
+class SingleLevel(Optimizer):
+    """Single-DARTS: w and alpha descend the same loss of the same batch, together."""
+
+    mode = "single"
+
+    def step(self, w_batch: Batch, alpha_batch: Batch) -> StepResult:
+        assert alpha_batch is w_batch, "single-level uses one batch for both updates"
+        loss, logits, grads = loss_and_grads(self.model, w_batch, self.weights + self.alphas)
+        self.update_weights(grads[:len(self.weights)])
+        self.update_alphas(grads[len(self.weights):])
+        return result(loss, logits, w_batch[1])
+
+
+class BiLevel(Optimizer):
+    """DARTS: alpha on a validation batch, then w on a training batch."""
+
+    mode = "bilevel"
+    uses_split = True
+
+    def __init__(self, model: nn.Module, epochs: int, order: int = 1, **hyper):
+        super().__init__(model, epochs, **hyper)
+        self.order = order
+
+    def step(self, w_batch: Batch, alpha_batch: Batch) -> StepResult:
+        if self.order == 1:
+            _, _, alpha_grads = loss_and_grads(self.model, alpha_batch, self.alphas)
+        else:
+            alpha_grads = self.unrolled_alpha_grads(w_batch, alpha_batch)
+        self.update_alphas(alpha_grads)
+        loss, logits, w_grads = loss_and_grads(self.model, w_batch, self.weights)
+        self.update_weights(w_grads)
+        return result(loss, logits, w_batch[1])
+
+    def virtual_step(self, train_grads) -> list[torch.Tensor]:
+        """The SGD step w would take (momentum and weight decay included, as DARTS does)."""
+        group = self.w_opt.param_groups[0]
+        steps = []
+        for p, g in zip(self.weights, train_grads):
+            d = g + group["weight_decay"] * p
+            buf = self.w_opt.state.get(p, {}).get("momentum_buffer")
+            steps.append(d if buf is None else d + group["momentum"] * buf)
+        return steps
+
+    @torch.no_grad()
+    def _shift(self, deltas, scale: float) -> None:
+        for p, d in zip(self.weights, deltas):
+            p.add_(d, alpha=scale)
+
+    def unrolled_alpha_grads(self, w_batch: Batch, alpha_batch: Batch) -> list[torch.Tensor]:
+        xi = self.w_lr
+        backup = [p.detach().clone() for p in self.weights]
+        _, _, train_grads = loss_and_grads(self.model, w_batch, self.weights)
+        self._shift(self.virtual_step(train_grads), -xi)  # w' = w - xi * step
+        _, _, grads = loss_and_grads(self.model, alpha_batch, self.weights + self.alphas)
+        v, dalpha = grads[:len(self.weights)], grads[len(self.weights):]
+        with torch.no_grad():
+            for p, b in zip(self.weights, backup):
+                p.copy_(b)
+        eps = 0.01 / torch.sqrt(sum((g * g).sum() for g in v)).item()
+        self._shift(v, eps)  # w + eps v
+        _, _, plus = loss_and_grads(self.model, w_batch, self.alphas)
+        self._shift(v, -2 * eps)  # w - eps v
+        _, _, minus = loss_and_grads(self.model, w_batch, self.alphas)
+        with torch.no_grad():
+            for p, b in zip(self.weights, backup):
+                p.copy_(b)
+        return [da - xi * (gp - gm) / (2 * eps) for da, gp, gm in zip(dalpha, plus, minus)]
+
+
+def make_optimizer(mode: str, model: nn.Module, epochs: int, order: int = 1, **hyper) -> Optimizer:
+    """``single`` or ``bilevel`` (``order`` 1 or 2), with the recipe's hyperparameters."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; allowed: {', '.join(MODES)}")
+    if order not in ORDERS:
+        raise ValueError(f"unknown order {order!r}; allowed: 1 (first-order), 2 (second-order)")
+    if mode == "single":
+        return SingleLevel(model, epochs, **hyper)
+    return BiLevel(model, epochs, order, **hyper)

@@ -1,0 +1,207 @@
+"""Run a search: a supernet, an optimizer, a dataset, an epoch loop that records a History.
+
+Each epoch ends with the softmax alphas, the derived cell and the supernet's accuracy on the
+held-out split appended to the history; with ``out`` the history (``history.json``) and a
+checkpoint (``checkpoint.pt``) are written there at every epoch end.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .checkpoint import load_checkpoint, save_checkpoint
+from .data import Batches, ImageData, load_dataset
+from .history import EpochRecord, History, StepRecord
+from .optimizers import MODES, ORDERS, make_optimizer
+from .supernet import supernet
+
+
+@dataclass
+class SearchConfig:
+    """Everything that decides a search.  Defaults: the NAS-Bench-201 DARTS recipe."""
+
+    space: str = "nb201"
+    mode: str = "single"          # "single" (Single-DARTS) or "bilevel" (DARTS)
+    order: int = 1                # bilevel only: 1 first-order, 2 second-order (unrolled)
+    dataset: str = "cifar10"      # "digits", "cifar10", "cifar100"
+    image_size: int | None = None  # resize images (None: keep the dataset's size)
+    C: int = 16                   # channels of the first stage
+    N: int = 5                    # cells per stage
+    epochs: int = 50
+    batch_size: int = 64
+    w_lr: float = 0.025           # SGD, cosine-annealed to w_lr_min
+    w_lr_min: float = 0.001
+    momentum: float = 0.9
+    nesterov: bool = True
+    w_weight_decay: float = 5e-4
+    grad_clip: float = 5.0
+    arch_lr: float = 3e-4         # Adam on alpha
+    arch_betas: tuple[float, float] = (0.5, 0.999)
+    arch_weight_decay: float = 1e-3
+    seed: int = 0
+    log_every: int = 0            # also record alphas every k steps (0: per epoch only)
+
+    def validate(self) -> SearchConfig:
+        """Refuse values no search can run with, naming the field."""
+        if self.space != "nb201":
+            raise ValueError(f"space: unknown search space {self.space!r}; allowed: nb201")
+        if self.mode not in MODES:
+            raise ValueError(f"mode: unknown mode {self.mode!r}; allowed: {', '.join(MODES)}")
+        if self.order not in ORDERS:
+            raise ValueError(f"order: must be 1 or 2, got {self.order!r}")
+        for name in ("C", "N", "epochs", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name}: must be a positive integer, got {value!r}")
+        for name in ("w_lr", "arch_lr", "grad_clip"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+                raise ValueError(f"{name}: must be a positive finite number, got {value!r}")
+        for name in ("w_lr_min", "momentum", "w_weight_decay", "arch_weight_decay"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name}: must be a non-negative finite number, got {value!r}")
+        if isinstance(self.log_every, bool) or not isinstance(self.log_every, int) or self.log_every < 0:
+            raise ValueError(f"log_every: must be a non-negative integer, got {self.log_every!r}")
+        return self
+
+
+# Presets: named starting points; any field can still be overridden.
+PRESETS: dict[str, dict] = {
+    # The paper's scale: NAS-Bench-201 on CIFAR-10, C=16, N=5, 50 epochs (a GPU job).
+    "nb201-cifar10": dict(dataset="cifar10", C=16, N=5, epochs=50, batch_size=64),
+    # The laptop demo: 8x8 digits, a narrow one-cell-per-stage supernet, seconds per epoch on
+    # 2 CPU cores; alpha's learning rate raised so that alpha visibly moves in a few epochs.
+    "digits": dict(dataset="digits", C=8, N=1, epochs=20, batch_size=64, arch_lr=3e-3),
+}
+
+
+def make_config(preset: str | None = "digits", **overrides) -> SearchConfig:
+    """A SearchConfig from a preset (``None``: the recipe defaults) and field overrides."""
+    if preset is not None and preset not in PRESETS:
+        raise ValueError(f"preset: unknown preset {preset!r}; allowed: {', '.join(PRESETS)}")
+    known = {f.name for f in fields(SearchConfig)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(sorted(known))}")
+    base = PRESETS.get(preset, {}) if preset else {}
+    return SearchConfig(**{**base, **{k: v for k, v in overrides.items() if v is not None}}).validate()
+
+
+def default_device() -> torch.device:
+    """CUDA when present, else CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+@torch.no_grad()
+def evaluate(model: torch.nn.Module, batches: Batches, device: torch.device) -> tuple[float, float]:
+    """Mean loss and accuracy (%) of ``model`` over ``batches``."""
+    model.eval()
+    loss, correct, count = 0.0, 0, 0
+    for x, y in batches:
+        x, y = x.to(device), y.to(device)
+        logits = model(x)
+        loss += float(F.cross_entropy(logits, y, reduction="sum"))
+        correct += int((logits.argmax(1) == y).sum())
+        count += len(y)
+    model.train()
+    return loss / count, 100.0 * correct / count
+
+
+def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
+           data: ImageData | None = None, out: str | os.PathLike | None = None,
+           resume: bool = False, device: str | torch.device | None = None, progress: bool = True,
+           callback: Callable[[History], bool | None] | None = None, **overrides) -> History:
+    """Run one architecture search and return its History.
+
+    ``config`` (or ``preset`` plus keyword overrides such as ``mode="bilevel", epochs=10``)
+    says what to search; ``out`` is a folder for ``history.json`` and ``checkpoint.pt``;
+    ``resume`` continues from that checkpoint.  ``callback(history)`` is called after every
+    recorded step and epoch; returning True stops the search (the history says ``stopped``).
+    """
+    config = (replace(config, **overrides) if config else make_config(preset, **overrides)).validate()
+    device = torch.device(device) if device is not None else default_device()
+    data = data or load_dataset(config.dataset, image_size=config.image_size)
+    seed_everything(config.seed)
+    model = supernet(config.space, config.C, config.N, data.num_classes, data.in_channels,
+                     data.image_size).to(device)
+    hyper = {f.name: getattr(config, f.name) for f in fields(SearchConfig)
+             if f.name in ("w_lr", "w_lr_min", "momentum", "nesterov", "w_weight_decay", "grad_clip",
+                           "arch_lr", "arch_betas", "arch_weight_decay")}
+    opt = make_optimizer(config.mode, model, config.epochs, config.order, **hyper)
+    gen = torch.Generator().manual_seed(config.seed)
+    if opt.uses_split:
+        (wx, wy), (ax, ay) = data.halves()
+        w_stream = Batches(wx, wy, data, config.batch_size, gen, data.augment)
+        a_stream = Batches(ax, ay, data, config.batch_size, gen, data.augment)
+    else:
+        w_stream = a_stream = Batches(data.search_x, data.search_y, data, config.batch_size, gen,
+                                      data.augment)
+    test = Batches(data.test_x, data.test_y, data, 256)
+    history = History(config=json.loads(json.dumps(asdict(config))))  # as JSON reads it back
+    out = Path(out) if out is not None else None
+    if resume:
+        load_checkpoint(out / "checkpoint.pt", config, model, opt, gen, history)
+    steps_per_epoch = min(len(w_stream), len(a_stream))
+    bar = tqdm(total=config.epochs * steps_per_epoch, initial=len(history.epochs) * steps_per_epoch,
+               disable=not progress, desc=f"{config.mode}{config.order if opt.uses_split else ''}",
+               unit="step", leave=True)
+    started = time.perf_counter() - (history.epochs[-1].seconds if history.epochs else 0.0)
+    try:
+        for epoch in range(len(history.epochs), config.epochs):
+            loss_sum, correct, count = 0.0, 0, 0
+            pairs = zip(w_stream, a_stream) if opt.uses_split else ((b, b) for b in w_stream)
+            for step, (w_batch, a_batch) in enumerate(pairs):
+                w_batch = tuple(t.to(device) for t in w_batch)
+                a_batch = w_batch if not opt.uses_split else tuple(t.to(device) for t in a_batch)
+                res = opt.step(w_batch, a_batch)
+                loss_sum += res.loss * res.count
+                correct, count = correct + res.correct, count + res.count
+                bar.update(1)
+                if config.log_every and step % config.log_every == 0:
+                    history.steps.append(StepRecord(epoch, step, model.edge_weights().tolist()))
+                    if callback and callback(history):
+                        history.stopped = True
+                        break
+            if history.stopped:
+                break
+            opt.end_epoch()
+            valid_loss, valid_acc = evaluate(model, test, device)
+            history.epochs.append(EpochRecord(
+                epoch=epoch, alphas=model.edge_weights().tolist(), train_loss=loss_sum / count,
+                train_acc=100.0 * correct / count, valid_loss=valid_loss, valid_acc=valid_acc,
+                genotype=str(model.genotype()), seconds=time.perf_counter() - started, w_lr=opt.w_lr))
+            history.genotype = history.epochs[-1].genotype
+            bar.set_postfix(loss=f"{loss_sum / count:.3f}", valid=f"{valid_acc:.1f}%")
+            if out is not None:
+                out.mkdir(parents=True, exist_ok=True)
+                save_checkpoint(out / "checkpoint.pt", config, model, opt, gen, history)
+                history.save(out / "history.json")
+            if callback and callback(history):
+                history.stopped = epoch + 1 < config.epochs
+                break
+    finally:
+        bar.close()
+    history.genotype = str(model.genotype())
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        history.save(out / "history.json")
+    return history

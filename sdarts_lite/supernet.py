@@ -1,0 +1,94 @@
+"""The NAS-Bench-201 supernet: every edge a softmax-weighted mixture of the five operations.
+
+    x_j = sum_{i<j} sum_o softmax(alpha_{(i,j)})_o * o(x_i)                 (DARTS eq. 1-2)
+
+One alpha matrix (6 edges x 5 ops) is shared by all cells.  The cell computes exactly that sum,
+but organised by source node rather than by edge, which is what makes it fast:
+
+- every edge leaving node i sees the same ReLU(x_i), so it is computed once;
+- the 3x3 (and 1x1) convolutions of all edges leaving node i are one convolution with
+  C x (number of edges) output channels;
+- BN without affine and without running statistics is per channel, so one BN serves them all,
+  and the mixing weight of each conv op becomes that BN's per-channel scale;
+- avg_pool_3x3(x_i) is the same for every edge and computed once;
+- ``none`` contributes zeros and is not computed at all.
+
+``tests/reference_nb201.py`` keeps the plain per-edge form; the tests check both agree.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .genotypes import EDGES, NB201_OPS, NUM_NODES, NB201Genotype, derive_genotype
+from .nb201 import NB201Skeleton
+
+SKIP, CONV1, CONV3, POOL = (NB201_OPS.index(op) for op in
+                            ("skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"))
+
+
+class SearchCell(nn.Module):
+    """A NAS-Bench-201 cell whose edges are mixtures, computed per source node."""
+
+    def __init__(self, C: int):
+        super().__init__()
+        self.C = C
+        # targets[i]: the nodes fed by node i; edge_index[i]: their rows in the alpha matrix.
+        self.targets = [list(range(i + 1, NUM_NODES)) for i in range(NUM_NODES - 1)]
+        self.edge_index = [[EDGES.index((i, j)) for j in t] for i, t in enumerate(self.targets)]
+        self.conv1 = nn.ModuleList(nn.Conv2d(C, C * len(t), 1, bias=False) for t in self.targets)
+        self.conv3 = nn.ModuleList(nn.Conv2d(C, C * len(t), 3, padding=1, bias=False)
+                                   for t in self.targets)
+
+    def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        nodes, partial = [x], {}
+        for i, (targets, rows) in enumerate(zip(self.targets, self.edge_index)):
+            h = nodes[i]
+            r = F.relu(h)
+            w = weights[rows]  # (edges leaving i) x ops
+            # BN(conv(r)) * w_conv for all edges at once: w_conv is the BN's per-channel scale.
+            conv = (F.batch_norm(self.conv1[i](r), None, None, w[:, CONV1].repeat_interleave(self.C),
+                                 training=True)
+                    + F.batch_norm(self.conv3[i](r), None, None, w[:, CONV3].repeat_interleave(self.C),
+                                   training=True))
+            pooled = F.avg_pool2d(h, 3, 1, 1, count_include_pad=False)
+            for k, j in enumerate(targets):
+                term = conv[:, k * self.C:(k + 1) * self.C] + w[k, SKIP] * h + w[k, POOL] * pooled
+                partial[j] = term if j not in partial else partial[j] + term
+            nodes.append(partial[i + 1])
+        return nodes[-1]
+
+
+class NB201Supernet(NB201Skeleton):
+    """The DARTS relaxation of NAS-Bench-201: weights w in the cells, architecture alpha."""
+
+    def __init__(self, C: int = 16, N: int = 5, num_classes: int = 10, in_channels: int = 3,
+                 input_size: int | None = None):
+        super().__init__(SearchCell, C, N, num_classes, in_channels, input_size)
+        self.alphas = nn.Parameter(1e-3 * torch.randn(len(EDGES), len(NB201_OPS)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(x, self.edge_weights())
+
+    def edge_weights(self) -> torch.Tensor:
+        """softmax(alpha) per edge: the mixing weights of the five operations."""
+        return F.softmax(self.alphas, dim=-1)
+
+    def arch_parameters(self) -> list[nn.Parameter]:
+        return [self.alphas]
+
+    def weight_parameters(self) -> list[nn.Parameter]:
+        return [p for name, p in self.named_parameters() if name != "alphas"]
+
+    def genotype(self, exclude_none: bool = False) -> NB201Genotype:
+        return derive_genotype(self.alphas.detach(), exclude_none)
+
+
+def supernet(space: str = "nb201", C: int = 16, N: int = 5, num_classes: int = 10,
+             in_channels: int = 3, input_size: int | None = None) -> NB201Supernet:
+    """Build the supernet of a search space (``"nb201"``)."""
+    if space != "nb201":
+        raise ValueError(f"unknown search space {space!r}; allowed: nb201")
+    return NB201Supernet(C, N, num_classes, in_channels, input_size)

@@ -1,0 +1,22 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the reference implementations
+NB201_CSV = Path(os.environ.get("SDARTS_NB201", ROOT.parent / "shared" / "nb201" / "nats_bench.csv"))
+
+
+@pytest.fixture
+def nb201_csv() -> Path:
+    if not NB201_CSV.is_file():
+        pytest.skip(f"NAS-Bench-201 table not found at {NB201_CSV} (set SDARTS_NB201)")
+    return NB201_CSV
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)

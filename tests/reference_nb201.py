@@ -1,0 +1,78 @@
+"""A plain, per-edge NAS-Bench-201 supernet written the way the benchmark's reference search
+code (xautodl's ``SearchCell`` / ``TinyNetworkDarts``) writes it: one ``MixedOp`` per edge, every
+operation applied separately, ``none`` multiplying its input by zero.
+
+It is the independent oracle for ``sdarts_lite.supernet``; ``copy_weights`` maps the fused
+convolutions of the fast supernet onto the per-edge ones.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from sdarts_lite.genotypes import EDGES, NB201_OPS, NUM_NODES
+from sdarts_lite.nb201 import NB201Skeleton
+from sdarts_lite.ops import AvgPool3x3, Identity, ReLUConvBN
+
+
+class Zero(nn.Module):
+    def forward(self, x):
+        return x.mul(0.0)
+
+
+class MixedOp(nn.Module):
+    def __init__(self, C):
+        super().__init__()
+        self.ops = nn.ModuleList([
+            Zero(), Identity(),
+            ReLUConvBN(C, C, 1, 1, affine=False, track_running_stats=False),
+            ReLUConvBN(C, C, 3, 1, affine=False, track_running_stats=False),
+            AvgPool3x3(),
+        ])
+        assert len(self.ops) == len(NB201_OPS)
+
+    def forward(self, x, weights):
+        return sum(w * op(x) for w, op in zip(weights, self.ops))
+
+
+class PlainSearchCell(nn.Module):
+    def __init__(self, C):
+        super().__init__()
+        self.edges = nn.ModuleList(MixedOp(C) for _ in EDGES)
+
+    def forward(self, x, weights):
+        nodes = [x]
+        for j in range(1, NUM_NODES):
+            nodes.append(sum(self.edges[EDGES.index((i, j))](nodes[i], weights[EDGES.index((i, j))])
+                             for i in range(j)))
+        return nodes[-1]
+
+
+class PlainSupernet(NB201Skeleton):
+    def __init__(self, C=16, N=5, num_classes=10, in_channels=3):
+        super().__init__(PlainSearchCell, C, N, num_classes, in_channels)
+        self.alphas = nn.Parameter(1e-3 * torch.randn(len(EDGES), len(NB201_OPS)))
+
+    def forward(self, x):
+        return self.head(x, torch.softmax(self.alphas, dim=-1))
+
+
+def copy_weights(fast, plain) -> None:
+    """Give ``plain`` the same parameters as the fast supernet ``fast``."""
+    with torch.no_grad():
+        plain.alphas.copy_(fast.alphas)
+        for name, module in fast.named_modules():
+            if type(module).__name__ != "SearchCell":
+                continue
+            target = plain.get_submodule(name)
+            for i, targets in enumerate(module.targets):
+                for k, j in enumerate(targets):
+                    mixed = target.edges[EDGES.index((i, j))]
+                    rows = slice(k * module.C, (k + 1) * module.C)
+                    mixed.ops[2][1].weight.copy_(module.conv1[i].weight[rows])
+                    mixed.ops[3][1].weight.copy_(module.conv3[i].weight[rows])
+        shared = dict(plain.named_parameters())
+        for name, p in fast.named_parameters():
+            if ".conv1." not in name and ".conv3." not in name and name != "alphas":
+                shared[name].copy_(p)

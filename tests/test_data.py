@@ -1,0 +1,123 @@
+import pickle
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from sdarts_lite import Batches, load_dataset
+
+
+def write_cifar(root, name, n_train=20, n_test=10):
+    """A tiny dataset in CIFAR's own on-disk format (pickled batches of uint8 rows)."""
+    rng = np.random.default_rng(0)
+    classes = 10 if name == "cifar10" else 100
+    folder = root / ("cifar-10-batches-py" if name == "cifar10" else "cifar-100-python")
+    folder.mkdir(parents=True)
+    label_key = "labels" if name == "cifar10" else "fine_labels"
+
+    def dump(fname, n):
+        data = rng.integers(0, 256, size=(n, 3 * 32 * 32), dtype=np.uint8)
+        labels = rng.integers(0, classes, size=n).tolist()
+        with open(folder / fname, "wb") as f:
+            pickle.dump({"data": data, label_key: labels}, f)
+        return data, labels
+
+    if name == "cifar10":
+        parts = [dump(f"data_batch_{i}", n_train // 5) for i in range(1, 6)]
+        test = dump("test_batch", n_test)
+        meta, key = "batches.meta", "label_names"
+    else:
+        parts = [dump("train", n_train)]
+        test = dump("test", n_test)
+        meta, key = "meta", "fine_label_names"
+    with open(folder / meta, "wb") as f:
+        pickle.dump({key: [f"class{i}" for i in range(classes)]}, f)
+    train_x = np.concatenate([p[0] for p in parts])
+    train_y = sum((p[1] for p in parts), [])
+    return train_x, train_y, test
+
+
+def test_digits_is_real_offline_data_with_a_fixed_disjoint_split():
+    a, b = load_dataset("digits"), load_dataset("digits")
+    assert a.search_x.shape == (1438, 1, 8, 8) and a.test_x.shape == (359, 1, 8, 8)
+    assert torch.equal(a.test_x, b.test_x) and torch.equal(a.search_y, b.search_y)
+    assert set(a.search_y.tolist()) == set(range(10)) and a.num_classes == 10
+    from sklearn.datasets import load_digits
+    raw = torch.from_numpy(load_digits().images)
+    assert len(a.search_y) + len(a.test_y) == len(raw)
+    # the scaled images are the originals (0..16 mapped onto 0..255)
+    originals = {tuple((img * 255 / 16).round().flatten().tolist()) for img in raw}
+    assert all(tuple(x.flatten().tolist()) in originals for x in a.test_x[:50].double())
+    search = {tuple(x.flatten().tolist()) for x in a.search_x}
+    assert sum(tuple(x.flatten().tolist()) in search for x in a.test_x) < 10  # digits has a few duplicates
+
+
+@pytest.mark.parametrize("name", ["cifar10", "cifar100"])
+def test_cifar_loads_through_torchvision_from_files_in_cifar_format(tmp_path, name):
+    train_x, train_y, (test_x, test_y) = write_cifar(tmp_path, name)
+    data = load_dataset(name, root=tmp_path, download=False)
+    assert data.search_x.shape == (20, 3, 32, 32) and data.test_x.shape == (10, 3, 32, 32)
+    assert data.num_classes == (10 if name == "cifar10" else 100)
+    expected = torch.from_numpy(train_x.reshape(-1, 3, 32, 32))
+    assert torch.equal(data.search_x, expected)
+    assert data.search_y.tolist() == train_y and data.test_y.tolist() == test_y
+    assert data.augment
+
+
+@pytest.mark.parametrize("name", ["cifar10", "cifar100"])
+def test_missing_cifar_offline_says_where_to_put_the_files(tmp_path, name):
+    with pytest.raises(FileNotFoundError) as err:
+        load_dataset(name, root=tmp_path, download=False)
+    folder = "cifar-10-batches-py" if name == "cifar10" else "cifar-100-python"
+    assert str(tmp_path / folder) in str(err.value) and "SDARTS_DATA" in str(err.value)
+
+
+def test_unknown_dataset_is_refused():
+    with pytest.raises(ValueError, match="unknown dataset 'mnist'"):
+        load_dataset("mnist")
+
+
+def test_resize_and_halves():
+    data = load_dataset("digits", image_size=16)
+    assert data.search_x.shape[-2:] == (16, 16) and data.search_x.dtype == torch.uint8
+    (wx, _), (ax, _) = data.halves()
+    assert len(wx) + len(ax) == len(data.search_x) and abs(len(wx) - len(ax)) <= 1
+
+
+def test_batches_are_seeded_normalised_and_cover_a_permutation():
+    data = load_dataset("digits")
+    def take(seed):
+        return list(Batches(data.search_x, data.search_y, data, 100, torch.Generator().manual_seed(seed)))
+
+    a, b, c = take(1), take(1), take(2)
+    assert all(torch.equal(x1, x2) for (x1, _), (x2, _) in zip(a, b))
+    assert not torch.equal(a[0][0], c[0][0])
+    assert len(a) == len(data.search_y) // 100
+    labels = torch.cat([y for _, y in a])
+    assert len(set(labels.tolist())) == 10
+    x = torch.cat([x for x, _ in a])
+    assert abs(float(x.mean())) < 0.1 and abs(float(x.std()) - 1) < 0.1
+    full = list(Batches(data.test_x, data.test_y, data, 100))  # evaluation: all images, in order
+    assert torch.equal(torch.cat([y for _, y in full]), data.test_y)
+
+
+def test_augmentation_matches_a_per_image_crop_and_flip(tmp_path):
+    write_cifar(tmp_path, "cifar10")
+    data = load_dataset("cifar10", root=tmp_path, download=False)
+    gen = torch.Generator().manual_seed(7)
+    batches = Batches(data.search_x, data.search_y, data, 8, gen, augment=True)
+    state = gen.get_state()
+    x, _ = next(iter(batches))
+    # replay the generator: the permutation, then offsets and flips, applied image by image
+    gen.set_state(state)
+    order = torch.randperm(20, generator=gen)[:8]
+    plain = (data.search_x[order].float() - batches.mean) / batches.std
+    dy = torch.randint(0, 9, (8,), generator=gen)
+    dx = torch.randint(0, 9, (8,), generator=gen)
+    flip = torch.rand(8, generator=gen) < 0.5
+    for i in range(8):
+        img = F.pad(plain[i], (4, 4, 4, 4))[:, dy[i]:dy[i] + 32, dx[i]:dx[i] + 32]
+        if flip[i]:
+            img = img.flip(-1)
+        torch.testing.assert_close(x[i], img)

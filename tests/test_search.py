@@ -1,0 +1,110 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sdarts_lite import PRESETS, History, NB201Genotype, make_config, search
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = dict(C=4, N=1, epochs=2, batch_size=64)
+
+
+def run_cli(*args, cwd=ROOT):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "sdarts_lite", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_search_records_every_epoch_and_saves_a_loadable_history(tmp_path):
+    h = search(mode="bilevel", order=1, log_every=5, out=tmp_path, progress=False, **SMALL)
+    assert [r.epoch for r in h.epochs] == [0, 1]
+    for r in h.epochs:
+        assert len(r.alphas) == 6 and all(len(row) == 5 for row in r.alphas)
+        assert all(abs(sum(row) - 1) < 1e-5 for row in r.alphas)
+        assert 0 <= r.valid_acc <= 100 and r.train_loss > 0 and r.seconds > 0
+        NB201Genotype.parse(r.genotype)
+    assert h.genotype == h.epochs[-1].genotype
+    assert h.steps and {s.step % 5 for s in h.steps} == {0}
+    assert h.epochs[0].w_lr > h.epochs[1].w_lr  # cosine schedule
+    loaded = History.load(tmp_path / "history.json")
+    assert loaded == h
+    assert (tmp_path / "checkpoint.pt").is_file()
+    assert len(h.param_free_share()) == 2 and all(0 < s < 1 for s in h.param_free_share())
+
+
+def test_single_sees_the_whole_search_set_and_bilevel_half_of_it():
+    single = search(mode="single", progress=False, **SMALL)
+    bilevel = search(mode="bilevel", progress=False, log_every=1, **SMALL)
+    assert len([s for s in bilevel.steps if s.epoch == 0]) == 1438 // 2 // 64
+    single_steps = search(mode="single", progress=False, log_every=1, **SMALL).steps
+    assert len([s for s in single_steps if s.epoch == 0]) == 1438 // 64
+    assert single.config["mode"] == "single" and bilevel.config["mode"] == "bilevel"
+
+
+def test_callback_can_stop_a_search():
+    seen = []
+    h = search(mode="single", progress=False, log_every=2,
+               callback=lambda hist: seen.append(1) or len(seen) >= 3, **SMALL)
+    assert h.stopped and len(seen) == 3 and h.epochs == []
+
+
+def test_same_seed_same_history_in_process():
+    a = search(mode="single", seed=3, progress=False, **SMALL)
+    b = search(mode="single", seed=3, progress=False, **SMALL)
+    c = search(mode="single", seed=4, progress=False, **SMALL)
+    assert [r.alphas for r in a.epochs] == [r.alphas for r in b.epochs]
+    assert [r.alphas for r in a.epochs] != [r.alphas for r in c.epochs]
+
+
+def test_two_cli_runs_with_the_same_seed_write_identical_alphas(tmp_path):
+    args = ["search", "--mode", "bilevel", "--order", "2", "--epochs", "2", "--C", "4", "--N", "1",
+            "--seed", "7", "--quiet"]
+    for name in ("a", "b"):
+        proc = run_cli(*args, "--out", str(tmp_path / name))
+        assert proc.returncode == 0, proc.stderr
+        assert "genotype: |" in proc.stdout
+    a, b = (json.loads((tmp_path / n / "history.json").read_text()) for n in ("a", "b"))
+    assert [e["alphas"] for e in a["epochs"]] == [e["alphas"] for e in b["epochs"]]
+    assert a["genotype"] == b["genotype"] and len(a["epochs"]) == 2
+    assert len(a["epochs"][0]["alphas"]) == 6 and len(a["epochs"][0]["alphas"][0]) == 5
+    assert (tmp_path / "a" / "checkpoint.pt").is_file()
+
+
+def test_cli_compare_writes_a_report_and_prints_both_genotypes(tmp_path):
+    proc = run_cli("compare", "--epochs", "2", "--C", "4", "--N", "1", "--quiet", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stdout.splitlines() if "|" in line]
+    assert len(lines) == 2 and lines[0].strip().startswith("single:")
+    report = (tmp_path / "report.html").read_text()
+    for label in ("single", "bilevel1"):
+        genotype = json.loads((tmp_path / label / "history.json").read_text())["genotype"]
+        assert genotype in report and genotype in proc.stdout
+    assert "plotly" in report.lower()
+
+
+def test_cli_reports_bad_values_without_a_traceback(tmp_path):
+    proc = run_cli("search", "--epochs", "0", "--out", str(tmp_path))
+    assert proc.returncode == 2 and "epochs" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("overrides, field", [
+    (dict(mode="trilevel"), "mode"), (dict(order=3), "order"), (dict(space="darts2"), "space"),
+    (dict(epochs=0), "epochs"), (dict(batch_size=-4), "batch_size"), (dict(C=0), "C"),
+    (dict(N=2.5), "N"), (dict(arch_lr=float("nan")), "arch_lr"), (dict(w_lr=-0.1), "w_lr"),
+    (dict(w_lr=float("inf")), "w_lr"), (dict(bogus=1), "bogus"),
+])
+def test_bad_settings_name_the_field(overrides, field):
+    with pytest.raises(ValueError, match=field):
+        make_config("digits", **overrides)
+
+
+def test_presets_hold_the_recipe_and_the_cpu_demo():
+    paper = make_config("nb201-cifar10")
+    assert (paper.dataset, paper.C, paper.N, paper.epochs, paper.batch_size) == ("cifar10", 16, 5, 50, 64)
+    assert (paper.w_lr, paper.w_lr_min, paper.momentum, paper.w_weight_decay, paper.grad_clip) == \
+        (0.025, 0.001, 0.9, 5e-4, 5.0)
+    assert (paper.arch_lr, paper.arch_betas, paper.arch_weight_decay) == (3e-4, (0.5, 0.999), 1e-3)
+    assert make_config("digits").dataset == "digits" and set(PRESETS) >= {"digits", "nb201-cifar10"}

@@ -1,0 +1,117 @@
+"""The fast supernet against independent references: the plain per-edge supernet, and the
+discrete network of a genotype under one-hot alphas."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from reference_nb201 import PlainSupernet, copy_weights
+
+from sdarts_lite import NB201_OPS, NB201Genotype, discrete_network, supernet
+from sdarts_lite.genotypes import EDGES
+
+
+def batch(n=8, channels=3, size=16, classes=10):
+    return torch.randn(n, channels, size, size), torch.randint(0, classes, (n,))
+
+
+def test_api_shape():
+    net = supernet("nb201", C=4, N=1, num_classes=7, in_channels=2)
+    x, _ = batch(channels=2, size=8)
+    assert net(x).shape == (8, 7)
+    assert [tuple(p.shape) for p in net.arch_parameters()] == [(6, 5)]
+    n_weights = sum(p.numel() for p in net.weight_parameters())
+    assert n_weights + 30 == sum(p.numel() for p in net.parameters())
+    assert isinstance(net.genotype(), NB201Genotype)
+
+
+def test_unknown_space_is_refused():
+    with pytest.raises(ValueError, match="unknown search space 'nb301'"):
+        supernet("nb301")
+
+
+@pytest.mark.parametrize("field, kwargs", [("C", dict(C=0)), ("N", dict(N=-1)),
+                                           ("num_classes", dict(num_classes=1)),
+                                           ("in_channels", dict(in_channels=0)),
+                                           ("input_size", dict(input_size=2))])
+def test_bad_geometry_names_the_field(field, kwargs):
+    with pytest.raises(ValueError, match=field):
+        supernet("nb201", **kwargs)
+
+
+def test_fast_supernet_matches_plain_reference_outputs_and_gradients():
+    torch.manual_seed(1)
+    fast, plain = supernet("nb201", C=4, N=2), PlainSupernet(C=4, N=2)
+    with torch.no_grad():
+        fast.alphas.normal_()
+    copy_weights(fast, plain)
+    x, y = batch()
+    out_f, out_p = fast(x), plain(x)
+    torch.testing.assert_close(out_f, out_p, rtol=1e-4, atol=1e-5)
+    F.cross_entropy(out_f, y).backward()
+    F.cross_entropy(out_p, y).backward()
+    torch.testing.assert_close(fast.alphas.grad, plain.alphas.grad, rtol=1e-3, atol=1e-6)
+    plain_params = dict(plain.named_parameters())
+    for name, module in fast.named_modules():
+        if type(module).__name__ == "SearchCell":  # fused conv grads vs the per-edge ones
+            for i, targets in enumerate(module.targets):
+                for k, j in enumerate(targets):
+                    rows = slice(k * module.C, (k + 1) * module.C)
+                    edge = plain.get_submodule(name).edges[EDGES.index((i, j))]
+                    torch.testing.assert_close(module.conv3[i].weight.grad[rows],
+                                               edge.ops[3][1].weight.grad, rtol=1e-3, atol=1e-6)
+                    torch.testing.assert_close(module.conv1[i].weight.grad[rows],
+                                               edge.ops[2][1].weight.grad, rtol=1e-3, atol=1e-6)
+    for name, p in fast.named_parameters():
+        if ".conv1." not in name and ".conv3." not in name and name != "alphas":
+            torch.testing.assert_close(p.grad, plain_params[name].grad, rtol=1e-3, atol=1e-6)
+
+
+def onehot_pair(genotype: str, C=4, N=2):
+    """A supernet whose softmax alphas are exactly one-hot on ``genotype``, and the discrete
+    network of that genotype (search-time BN) carrying the same weights."""
+    g = NB201Genotype.parse(genotype)
+    net = supernet("nb201", C=C, N=N)
+    with torch.no_grad():
+        net.alphas.fill_(0.0)
+        for e, op in enumerate(g.ops):
+            net.alphas[e, NB201_OPS.index(op)] = 1e4  # softmax is exactly one-hot in float32
+    disc = discrete_network(g, C=C, N=N, affine=False, track_running_stats=False)
+    target = dict(disc.named_parameters())
+    with torch.no_grad():
+        for name, module in net.named_modules():
+            if type(module).__name__ != "SearchCell":
+                continue
+            cell = disc.get_submodule(name)
+            for i, targets in enumerate(module.targets):
+                for k, j in enumerate(targets):
+                    key, rows = f"{i}_{j}", slice(k * module.C, (k + 1) * module.C)
+                    op = g.ops[EDGES.index((i, j))]
+                    if op in ("nor_conv_1x1", "nor_conv_3x3"):
+                        conv = module.conv1[i] if op == "nor_conv_1x1" else module.conv3[i]
+                        cell.edge_ops[key][1].weight.copy_(conv.weight[rows])
+        for name, p in net.named_parameters():
+            if name in target:
+                target[name].copy_(p)
+    return net, disc
+
+
+@pytest.mark.parametrize("genotype", [
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|",
+    "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|",
+    "|avg_pool_3x3~0|+|nor_conv_1x1~0|none~1|+|none~0|nor_conv_1x1~1|avg_pool_3x3~2|",
+    "|none~0|+|none~0|none~1|+|nor_conv_3x3~0|none~1|none~2|",
+])
+def test_onehot_supernet_equals_discrete_network(genotype):
+    net, disc = onehot_pair(genotype)
+    assert str(net.genotype()) == genotype
+    x, _ = batch()
+    torch.testing.assert_close(net(x), disc(x), rtol=1e-5, atol=1e-5)
+
+
+def test_discrete_network_leaves_out_none_and_counts_parameters():
+    all_none = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
+    convs = "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|"
+    a = sum(p.numel() for p in discrete_network(all_none, C=4, N=1).parameters())
+    b = sum(p.numel() for p in discrete_network(convs, C=4, N=1).parameters())
+    # one 3x3 conv (no bias) plus an affine BN per cell, cells of 4, 8 and 16 channels
+    assert b - a == sum(c * c * 9 + 2 * c for c in (4, 8, 16))
