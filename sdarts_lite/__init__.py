@@ -7,7 +7,7 @@ from .nb201 import NB201Network, discrete_network
 from .optimizers import BiLevel, SingleLevel, make_optimizer
 from .search import PRESETS, SearchConfig, default_device, evaluate, make_config, search
 from .supernet import NB201Supernet, supernet
-from .viz import alpha_figure, compare_figure, write_report
+from .viz import alpha_figure, cell_graph, collapse_figure, compare_figure, show_cell, write_report
 
 __version__ = "0.1.0"
 
@@ -25,5 +25,5 @@ __all__ = [
     "search", "SearchConfig", "PRESETS", "make_config", "default_device", "evaluate",
     "History", "EpochRecord", "StepRecord",
     # plots
-    "alpha_figure", "compare_figure", "write_report",
+    "alpha_figure", "compare_figure", "collapse_figure", "cell_graph", "show_cell", "write_report",
 ]

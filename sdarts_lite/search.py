@@ -134,8 +134,9 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
 
     ``config`` (or ``preset`` plus keyword overrides such as ``mode="bilevel", epochs=10``)
     says what to search; ``out`` is a folder for ``history.json`` and ``checkpoint.pt``;
-    ``resume`` continues from that checkpoint.  ``callback(history)`` is called after every
-    recorded step and epoch; returning True stops the search (the history says ``stopped``).
+    ``resume`` continues from that checkpoint (or starts afresh when none was written yet).
+    ``callback(history)`` is called after every recorded step and epoch; returning True stops
+    the search (the history says ``stopped``).
     """
     config = (replace(config, **overrides) if config else make_config(preset, **overrides)).validate()
     device = torch.device(device) if device is not None else default_device()
@@ -158,7 +159,9 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
     test = Batches(data.test_x, data.test_y, data, 256)
     history = History(config=json.loads(json.dumps(asdict(config))))  # as JSON reads it back
     out = Path(out) if out is not None else None
-    if resume:
+    if resume and out is None:
+        raise ValueError("resume: needs out=, the folder that holds checkpoint.pt")
+    if resume and (out / "checkpoint.pt").exists():  # nothing saved yet: start from the beginning
         load_checkpoint(out / "checkpoint.pt", config, model, opt, gen, history)
     steps_per_epoch = min(len(w_stream), len(a_stream))
     bar = tqdm(total=config.epochs * steps_per_epoch, initial=len(history.epochs) * steps_per_epoch,
@@ -173,6 +176,12 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
                 w_batch = tuple(t.to(device) for t in w_batch)
                 a_batch = w_batch if not opt.uses_split else tuple(t.to(device) for t in a_batch)
                 res = opt.step(w_batch, a_batch)
+                if not math.isfinite(res.loss) or not all(torch.isfinite(a).all() for a in opt.alphas):
+                    last = out / "checkpoint.pt" if out is not None and history.epochs else None
+                    raise FloatingPointError(
+                        f"the search diverged at epoch {epoch + 1}, step {step + 1}: loss {res.loss}, "
+                        f"alpha finite: {all(torch.isfinite(a).all() for a in opt.alphas)}. Last good "
+                        f"checkpoint: {last or 'none'}. Lower the learning rates (w_lr, arch_lr).")
                 loss_sum += res.loss * res.count
                 correct, count = correct + res.correct, count + res.count
                 bar.update(1)

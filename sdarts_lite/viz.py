@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import html
 import os
+import shutil
+import statistics
 from pathlib import Path
 
+import graphviz
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .genotypes import PARAM_FREE_OPS
+from .genotypes import NUM_NODES, PARAM_FREE_OPS, NB201Genotype
 from .history import History
 
 OP_COLORS = {"none": "#9e9e9e", "skip_connect": "#d62728", "nor_conv_1x1": "#1f77b4",
@@ -97,3 +100,63 @@ def write_report(histories: dict[str, History], path: str | os.PathLike, title: 
         "<th>parameter-free edges</th><th>held-out accuracy (supernet)</th></tr>"
         f"{rows}</table>{body}</body></html>")
     return path
+
+
+def collapse_figure(runs: dict[str, list[History]]) -> go.Figure:
+    """The collapse story over seeds: per optimizer, the softmax weight on parameter-free ops and
+    the number of parameter-free edges in the derived cell, epoch by epoch (thin lines: seeds;
+    thick: the mean)."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=[
+        "softmax weight on parameter-free ops (mean over edges)",
+        "parameter-free edges in the derived cell (of 6)"])
+    palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+    for (label, histories), color in zip(runs.items(), palette):
+        for col, measure in ((1, History.param_free_share), (2, History.param_free_edges)):
+            curves = [measure(h) for h in histories]
+            for ys in curves:
+                fig.add_trace(go.Scatter(x=list(range(1, len(ys) + 1)), y=ys, mode="lines", opacity=0.3,
+                                         line=dict(color=color, width=1), legendgroup=label,
+                                         showlegend=False, hoverinfo="skip"), row=1, col=col)
+            mean = [statistics.fmean(v) for v in zip(*curves)]
+            fig.add_trace(go.Scatter(x=list(range(1, len(mean) + 1)), y=mean, mode="lines+markers",
+                                     name=f"{label} (mean of {len(curves)})", legendgroup=label,
+                                     showlegend=col == 1, line=dict(color=color, width=3)), row=1, col=col)
+    fig.update_xaxes(title_text="epoch")
+    fig.update_yaxes(range=[0, 1], row=1, col=1)
+    fig.update_yaxes(range=[-0.2, 6.2], row=1, col=2)
+    fig.update_layout(template="plotly_white", height=420)
+    return fig
+
+
+def cell_graph(cells: NB201Genotype | str | dict[str, NB201Genotype | str]) -> graphviz.Digraph:
+    """NAS-Bench-201 cells as a graph: nodes 0 (input) to 3 (output), edges labelled by operation;
+    parameter-free operations dashed and red, ``none`` dotted and grey.  A dict draws several
+    cells side by side, each titled by its key."""
+    if not isinstance(cells, dict):
+        cells = {"": cells}
+    dot = graphviz.Digraph(graph_attr=dict(rankdir="LR"),
+                           node_attr=dict(shape="circle", style="filled", fillcolor="#eeeeee"))
+    for k, (title, genotype) in enumerate(cells.items()):
+        g = NB201Genotype.parse(genotype) if isinstance(genotype, str) else genotype
+        with dot.subgraph(name=f"cluster_{k}", graph_attr=dict(label=title, color="white")) as sub:
+            for n in range(NUM_NODES):
+                sub.node(f"{k}_{n}", "in" if n == 0 else "out" if n == NUM_NODES - 1 else str(n))
+            for i, j, op in g.edges():
+                style = dict(color="#2ca02c", penwidth="2")
+                if op == "none":
+                    style = dict(color="#bbbbbb", style="dotted", fontcolor="#999999")
+                elif op in PARAM_FREE_OPS:
+                    style = dict(color="#d62728", style="dashed", penwidth="2", fontcolor="#d62728")
+                sub.edge(f"{k}_{i}", f"{k}_{j}", label=op, **style)
+    return dot
+
+
+def show_cell(cells: NB201Genotype | str | dict[str, NB201Genotype | str]) -> graphviz.Digraph | None:
+    """``cell_graph`` for display; without graphviz's ``dot``, a one-line hint and the DOT source."""
+    dot = cell_graph(cells)
+    if shutil.which("dot") is None:
+        print("graphviz's `dot` is not installed (apt-get install graphviz, brew install graphviz or "
+              "conda install graphviz); here is the DOT source:")
+        print(dot.source)
+        return None
+    return dot

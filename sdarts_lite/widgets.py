@@ -1,0 +1,131 @@
+"""The control panel of notebook 02: pick an optimizer, press Run, watch alpha move.
+
+A ``SearchPanel`` runs ``search`` in a background thread, so the notebook stays responsive and
+Stop works while alpha trajectories grow live in a plotly ``FigureWidget``.  It only reads the
+history that the search records; bad values are shown in the panel, never raised.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import ipywidgets as w
+import plotly.graph_objects as go
+
+from .genotypes import EDGES
+from .history import History
+from .search import make_config, search
+from .viz import alpha_figure, alpha_series, alpha_traces
+
+OPTIMIZERS = {"single (Single-DARTS)": ("single", 1), "bi-level, 1st order (DARTS-V1)": ("bilevel", 1),
+              "bi-level, 2nd order (DARTS-V2)": ("bilevel", 2)}
+
+
+class SearchPanel(w.VBox):
+    """Controls, a live alpha plot and a progress bar for one search on the digits preset."""
+
+    def __init__(self, optimizer: str = "single (Single-DARTS)", arch_lr: float = 3e-3, epochs: int = 20,
+                 seed: int = 0, log_every: int = 4, **search_kwargs):
+        self.optimizer = w.Dropdown(options=list(OPTIMIZERS), value=optimizer, description="optimizer")
+        self.arch_lr = w.FloatText(value=arch_lr, description="arch lr")
+        self.epochs = w.IntText(value=epochs, description="epochs")
+        self.seed = w.IntText(value=seed, description="seed")
+        self.edge = w.Dropdown(options=[("mean over edges", None)] +
+                               [(f"edge {i}->{j}", e) for e, (i, j) in enumerate(EDGES)],
+                               value=None, description="show")
+        self.run_button = w.Button(description="Run", button_style="success", icon="play")
+        self.stop_button = w.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
+        self.progress = w.IntProgress(value=0, min=0, max=1, description="epochs 0")
+        self.status = w.HTML()
+        self.figure = go.FigureWidget(layout=dict(template="plotly_white", height=340, width=560,
+                                                  xaxis_title="epoch", yaxis_title="softmax weight",
+                                                  margin=dict(l=50, r=10, t=40, b=40)))
+        self.history: History | None = None
+        self.log_every, self.search_kwargs = log_every, search_kwargs
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.run_button.on_click(lambda _: self.run())
+        self.stop_button.on_click(lambda _: self.stop())
+        self.edge.observe(lambda _: self._redraw(), names="value")
+        super().__init__([w.HBox([self.optimizer, self.arch_lr]), w.HBox([self.epochs, self.seed]),
+                          w.HBox([self.run_button, self.stop_button, self.progress, self.edge]),
+                          self.status, self.figure])
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def config(self):
+        """The SearchConfig the controls describe (raises ValueError naming a bad field)."""
+        mode, order = OPTIMIZERS[self.optimizer.value]
+        return make_config("digits", mode=mode, order=order, arch_lr=self.arch_lr.value,
+                           epochs=self.epochs.value, seed=self.seed.value, log_every=self.log_every)
+
+    def run(self) -> None:
+        """Start a search in the background (what the Run button does)."""
+        if self.running:
+            return
+        try:
+            config = self.config()
+        except ValueError as err:
+            self.status.value = f"<span style='color:#c62828'>cannot run: {err}</span>"
+            return
+        self._stop.clear()
+        self.history = None
+        self.progress.max, self.progress.value = config.epochs, 0
+        self.status.value = f"running {self.optimizer.value} ..."
+        self.run_button.disabled, self.stop_button.disabled = True, False
+        self.figure.data = []
+        self._thread = threading.Thread(target=self._search, args=(config,), daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the running search to stop after its current step (what Stop does)."""
+        self._stop.set()
+
+    def wait(self, timeout: float | None = None) -> History | None:
+        """Block until the search ends; return its history."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.history
+
+    def _search(self, config) -> None:
+        try:
+            self.history = search(config, progress=False, callback=self._update, **self.search_kwargs)
+            h = self.history
+            ended = "stopped" if h.stopped else "done"
+            self.status.value = (f"{ended} after {len(h.epochs)} epochs: <code>{h.genotype}</code>, "
+                                 f"{h.param_free_edges()[-1] if h.epochs else '-'} of 6 edges parameter-free")
+        except Exception as err:  # noqa: BLE001 - shown in the panel, the thread must not die silently
+            self.status.value = f"<span style='color:#c62828'>search failed: {err}</span>"
+        finally:
+            self.run_button.disabled, self.stop_button.disabled = False, True
+
+    def _update(self, history: History) -> bool:
+        self.history = history
+        self.progress.value = len(history.epochs)
+        self.progress.description = f"epochs {len(history.epochs)}"
+        self._redraw()
+        return self._stop.is_set()
+
+    def _redraw(self) -> None:
+        if self.history is None:
+            return
+        if len(self.figure.data) == 0:
+            self.figure.add_traces(alpha_traces(self.history, self.edge.value))
+            return
+        xs, series = alpha_series(self.history, self.edge.value)
+        with self.figure.batch_update():
+            for trace, ys in zip(self.figure.data, series.values()):
+                trace.x, trace.y = xs, ys
+
+    def static_figure(self) -> go.Figure:
+        """A plain plotly figure of the last run, for exported notebooks."""
+        if self.history is None:
+            raise ValueError("no run yet: press Run (or call .run()) first")
+        return alpha_figure(self.history, self.edge.value, title=self.optimizer.value)
+
+
+def side_by_side(*panels: SearchPanel) -> w.HBox:
+    """Lay panels next to each other, e.g. single-level beside bi-level."""
+    return w.HBox(list(panels))

@@ -1,0 +1,34 @@
+"""Committed notebooks carry no outputs (nbval executes them in CI; see the Makefile), and each
+one imports the package rather than redefining it."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+
+
+def test_the_numbered_notebooks_are_there():
+    names = [p.stem for p in NOTEBOOKS]
+    assert names[:4] == ["01_mixed_ops_and_supernet", "02_single_vs_bilevel",
+                         "03_skip_connection_dominance", "04_deriving_and_drawing_cells"]
+    assert all(re.fullmatch(r"\d\d_[a-z0-9_]+", n) for n in names)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_notebooks_are_stripped_of_outputs(path):
+    nb = json.loads(path.read_text())
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None, \
+                f"{path.name}: strip outputs (jupyter nbconvert --clear-output --inplace {path.name})"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebooks_use_the_package_and_define_nothing_of_their_own(path):
+    nb = json.loads(path.read_text())
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    assert "sdarts_lite" in code
+    assert not re.search(r"^\s*(def|class)\s", code, flags=re.M), f"{path.name} defines a function or class"

@@ -1,0 +1,59 @@
+import shutil
+
+import pytest
+
+from sdarts_lite import History, cell_graph, collapse_figure, compare_figure, show_cell
+from sdarts_lite.history import EpochRecord
+
+CELL = "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|avg_pool_3x3~0|nor_conv_1x1~1|nor_conv_3x3~2|"
+
+
+def history(shares):
+    """A hand-made history whose every edge puts ``share`` on skip_connect, the rest on conv 3x3."""
+    epochs = []
+    for e, share in enumerate(shares):
+        row = [0.0, share, 0.0, 1 - share, 0.0]
+        genotype = "+".join("|" + "|".join(f"{'skip_connect' if share > 0.5 else 'nor_conv_3x3'}~{i}"
+                                           for i in range(j)) + "|" for j in (1, 2, 3))
+        epochs.append(EpochRecord(e, [row] * 6, 1.0, 50.0, 1.0, 50.0, genotype, e + 1.0, 0.01))
+    return History(config={"mode": "single"}, epochs=epochs, genotype=epochs[-1].genotype)
+
+
+def test_measures_and_collapse_figure_follow_the_alphas():
+    h = history([0.2, 0.6, 0.9])
+    assert [round(s, 6) for s in h.param_free_share()] == [0.2, 0.6, 0.9]
+    assert h.param_free_edges() == [0, 6, 6]
+    fig = collapse_figure({"a": [h, history([0.1, 0.1, 0.1])]})
+    means = [t for t in fig.data if t.name and "mean" in t.name]
+    assert [round(y, 6) for y in means[0].y] == [0.15, 0.35, 0.5]
+    edges_mean = [t for t in fig.data if t.xaxis == "x2" and t.line.width == 3][0]
+    assert list(edges_mean.y) == [0, 3, 3]
+
+
+def test_compare_figure_has_a_panel_per_run_and_the_parameter_free_line():
+    fig = compare_figure({"one": history([0.2, 0.4]), "two": history([0.3, 0.3])})
+    free = [t for t in fig.data if t.name == "parameter-free"]
+    assert len(free) == 2 and [round(y, 6) for y in free[0].y] == [0.2, 0.4]
+
+
+def test_cell_graph_labels_every_edge_and_marks_parameter_free_ops():
+    src = cell_graph({"found": CELL}).source
+    for op in ("nor_conv_3x3", "skip_connect", "avg_pool_3x3", "nor_conv_1x1", "none"):
+        assert f"label={op}" in src
+    assert src.count("style=dashed") == 2 and src.count("style=dotted") == 1
+    assert "label=found" in src
+
+
+def test_show_cell_without_dot_prints_a_hint_and_the_source(monkeypatch, capsys):
+    real_which = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name: None if name == "dot" else real_which(name))
+    assert show_cell(CELL) is None
+    out = capsys.readouterr().out
+    assert "apt-get install graphviz" in out.splitlines()[0] and "digraph" in out
+
+
+def test_show_cell_renders_svg_when_dot_is_installed():
+    if shutil.which("dot") is None:
+        pytest.skip("graphviz's dot is not installed")
+    svg = show_cell(CELL).pipe(format="svg").decode()
+    assert svg.lstrip().startswith("<?xml") and "nor_conv_3x3" in svg

@@ -1,0 +1,62 @@
+"""The control panel and its live plot, driven programmatically (no browser)."""
+
+import time
+
+from sdarts_lite.widgets import SearchPanel, side_by_side
+
+
+def points(panel):
+    return sum(len(trace.x) for trace in panel.figure.data)
+
+
+def test_run_grows_the_live_figure_and_ends_with_a_history():
+    panel = SearchPanel(epochs=3, log_every=5, C=4, N=1)
+    assert points(panel) == 0 and not panel.run_button.disabled
+    panel.run()
+    assert panel.running and panel.run_button.disabled and not panel.stop_button.disabled
+    seen = []
+    while panel.running:
+        seen.append(points(panel))
+        time.sleep(0.05)
+    history = panel.wait()
+    assert history is not None and len(history.epochs) == 3 and not history.stopped
+    assert points(panel) > 0 and max(seen) <= points(panel)
+    assert len({n for n in seen if n}) >= 2, "the figure should grow while the search runs"
+    names = [t.name for t in panel.figure.data]
+    assert "parameter-free" in names and "skip_connect" in names
+    assert panel.progress.value == 3 and "done after 3 epochs" in panel.status.value
+    assert history.genotype in panel.status.value
+    static = panel.static_figure()
+    assert len(static.data) == len(panel.figure.data) and type(static).__name__ == "Figure"
+
+
+def test_stop_ends_a_running_search_early():
+    panel = SearchPanel(epochs=200, log_every=1, C=4, N=1)
+    panel.run()
+    while panel.history is None or not panel.history.steps:
+        time.sleep(0.02)
+    panel.stop_button.click()
+    history = panel.wait(timeout=60)
+    assert not panel.running
+    assert history.stopped and len(history.epochs) < 200
+    assert "stopped" in panel.status.value and not panel.run_button.disabled
+
+
+def test_bad_values_are_shown_in_the_panel_not_raised():
+    panel = SearchPanel(C=4, N=1)
+    panel.arch_lr.value = 0.0
+    panel.run_button.click()
+    assert not panel.running and "arch_lr" in panel.status.value
+    panel.arch_lr.value, panel.epochs.value = 1e-3, -5
+    panel.run_button.click()
+    assert not panel.running and "epochs" in panel.status.value
+
+
+def test_changing_the_edge_redraws_from_the_same_history():
+    panel = SearchPanel(epochs=2, log_every=5, C=4, N=1)
+    panel.run()
+    panel.wait()
+    mean_y = list(panel.figure.data[0].y)
+    panel.edge.value = 3
+    assert list(panel.figure.data[0].y) != mean_y
+    assert len(side_by_side(panel, SearchPanel(C=4, N=1)).children) == 2
