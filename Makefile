@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONHASHSEED := 0
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test test-browser lint bench notebooks clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -19,7 +19,14 @@ demo: $(STAMP)  ## single vs bi-level on the bundled digits; writes runs/demo/re
 
 test: $(STAMP)  ## lint, then every test
 	$(VENV)/bin/ruff check sdarts_lite tests
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q tests notebooks --nbval-lax
+
+test-browser: $(STAMP)  ## notebook 02 in JupyterLab, driven by headless Chromium (needs the browser extra)
+	$(PY) -m pip install --quiet -e ".[browser]"
+	$(PY) -m pytest -q tests/browser
+
+notebooks: $(STAMP)  ## execute the notebooks, keep only the outputs nbval checks
+	$(PY) tests/notebook_outputs.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check sdarts_lite tests

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from .search import PRESETS, SearchConfig, make_config, search
+from .study import SWEEP_GRID, study, sweep
 from .viz import write_report
 
 
@@ -57,6 +59,33 @@ def run_compare(args: argparse.Namespace) -> None:
     print(f"wrote {report}")
 
 
+def run_study(args: argparse.Namespace) -> None:
+    values = {k: getattr(args, k) for k in ("space", "dataset", "image_size", "epochs", "batch_size",
+                                            "C", "N", "w_lr", "arch_lr")}
+    summary = study(modes=[m.strip() for m in args.modes.split(",") if m.strip()], seeds=args.seeds,
+                    preset=args.preset, out=args.out, backend=args.backend, workers=args.workers,
+                    nb201=args.nb201, ray_address=args.ray_address, progress=not args.quiet,
+                    **{k: v for k, v in values.items() if v is not None})
+    for mode, stats in summary["summary"].items():
+        line = (f"{mode:>9}: parameter-free edges {stats['param_free_edges']['mean']:.2f} "
+                f"± {stats['param_free_edges']['std']:.2f}, weight {stats['param_free_share']['mean']:.3f}")
+        if "cifar10" in stats:
+            line += f", NAS-Bench-201 CIFAR-10 median {stats['cifar10']['median']:.2f}%"
+        print(line)
+    print(f"wrote {args.out / 'summary.json'} and {args.out / 'report.html'}")
+
+
+def run_sweep(args: argparse.Namespace) -> None:
+    command = "python -m sdarts_lite " + " ".join(sys.argv[1:])
+    rows = sweep(seeds=args.seeds, modes=[m.strip() for m in args.modes.split(",")], out=args.out,
+                 nb201=args.nb201, table=args.table, command=command, workers=args.workers,
+                 progress=not args.quiet)
+    best = max(rows, key=lambda r: r["contrast"])
+    print(f"strongest contrast {best['contrast']:+.2f} parameter-free edges (bi-level minus single) at "
+          + ", ".join(f"{k}={best[k]}" for k in SWEEP_GRID))
+    print(f"wrote {args.table}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m sdarts_lite",
@@ -71,6 +100,26 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("compare", help="single vs bi-level with the same seed, and an HTML report")
     add_search_options(p)
     p.set_defaults(run=run_compare)
+    p = sub.add_parser("study", help="every (mode, seed) search, summarised over seeds")
+    add_search_options(p)
+    p.add_argument("--seeds", type=int, default=10, help="run seeds 0..SEEDS-1")
+    p.add_argument("--modes", default="single,bilevel1,bilevel2",
+                   help="comma-separated, of single, bilevel1, bilevel2")
+    p.add_argument("--backend", default="local", choices=["local", "ray"])
+    p.add_argument("--workers", type=int, default=None, help="local processes at once (default: cores)")
+    p.add_argument("--ray-address", default=None, help="Ray cluster address (default: a local Ray)")
+    p.add_argument("--nb201", default=os.environ.get("SDARTS_NB201"),
+                   help="NAS-Bench-201 table to look derived cells up in (default: $SDARTS_NB201)")
+    p.set_defaults(run=run_study)
+    p = sub.add_parser("sweep", help="studies over the knobs that decide collapse at laptop scale")
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--modes", default="single,bilevel1")
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--nb201", default=os.environ.get("SDARTS_NB201"))
+    p.add_argument("--out", type=Path, default=Path("runs/sweep"))
+    p.add_argument("--table", type=Path, default=Path("assets/sweep.md"))
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(run=run_sweep)
     args = parser.parse_args(argv)
     try:
         args.run(args)

@@ -1,14 +1,18 @@
 """NAS-Bench-201 ground truth: how well a cell does when trained for 200 epochs, and its rank.
 
-The benchmark trained all 15,625 cells, but many are the same function written differently
-(an edge into a node nothing reads, a skip_connect in place of a direct wire...).  Cells count
-as one when they share the benchmark's canonical form (``canonical_form``; 6,466 classes), and
-ranks and percentiles are over those classes, so a rewrite of a cell gets the same answer.
+The benchmark trained all 15,625 cells, but many compute the same function (the operation on
+a node that only ``none`` edges read, the order of a node's inputs, ...).  Cells count as one
+when they share the benchmark's canonical form (``canonical_form``, its ``UniqueString``: 6,466
+classes), and ranks and percentiles are over those classes, so such a rewrite of a cell gets
+the same answer.  The canonical form is the benchmark's definition, not a full isomorphism test:
+some equal functions (nodes 1 and 2 swapped, say) stay in different classes.
 
-Members of a class were trained separately and their accuracies differ by training noise
-(1,286 of the 1,350 classes with several members differ on CIFAR-10, by up to 6.9 points), so
-a class's accuracy is the mean over its members: the best estimate of that function's
-accuracy.  (The two best cells and the all-skip cell are alone in their classes.)
+Members of a class were trained separately and their accuracies differ (1,286 of the 1,350
+classes with several members differ on CIFAR-10; median spread 0.3 points, mostly training
+noise; the largest, up to 6.9, where a conv on a zero node adds its BN's learned constant,
+which the canonical form ignores).  A class's accuracy is the mean over its members, the best
+estimate for the function they share.  (The two best cells and the all-skip cell are alone in
+their classes, so their numbers are the benchmark's own.)
 
 The table is read from a path the user gives (``path=`` or $SDARTS_NB201), never copied: a
 CSV in the layout of ``nats_bench.csv``, or, with the ``nats_bench`` package installed, the

@@ -10,8 +10,14 @@ but organised by source node rather than by edge, which is what makes it fast:
   C x (number of edges) output channels;
 - BN without affine and without running statistics is per channel, so one BN serves them all,
   and the mixing weight of each conv op becomes that BN's per-channel scale;
-- avg_pool_3x3(x_i) is the same for every edge and computed once;
-- ``none`` contributes zeros and is not computed at all.
+- avg_pool_3x3(x_i) is the same for every edge and computed once, as a 3x3 box sum (a depthwise
+  convolution with a kernel of ones) divided by the number of pixels inside the image
+  (``count_include_pad=False``);
+- ``none`` contributes zeros and is not computed at all;
+- the edge's remaining terms are added in one step each:  w_conv part + w_skip x_i + w_pool pool(x_i).
+
+Tensors are kept in the channels-last memory layout, which the CPU (oneDNN) and GPU
+convolutions prefer; it changes no number, only the order in memory.
 
 ``tests/reference_nb201.py`` keeps the plain per-edge form; the tests check both agree.
 """
@@ -43,19 +49,23 @@ class SearchCell(nn.Module):
                                    for t in self.targets)
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        C = self.C
+        ones = x.new_ones(C, 1, 3, 3)  # a 3x3 box sum per channel
+        # 1 / (pixels of the 3x3 window inside the image): avg_pool's count_include_pad=False
+        inside = F.conv2d(x.new_ones(1, 1, *x.shape[2:]), ones[:1], padding=1)
         nodes, partial = [x], {}
         for i, (targets, rows) in enumerate(zip(self.targets, self.edge_index)):
             h = nodes[i]
             r = F.relu(h)
             w = weights[rows]  # (edges leaving i) x ops
             # BN(conv(r)) * w_conv for all edges at once: w_conv is the BN's per-channel scale.
-            conv = (F.batch_norm(self.conv1[i](r), None, None, w[:, CONV1].repeat_interleave(self.C),
+            conv = (F.batch_norm(self.conv1[i](r), None, None, w[:, CONV1].repeat_interleave(C),
                                  training=True)
-                    + F.batch_norm(self.conv3[i](r), None, None, w[:, CONV3].repeat_interleave(self.C),
+                    + F.batch_norm(self.conv3[i](r), None, None, w[:, CONV3].repeat_interleave(C),
                                    training=True))
-            pooled = F.avg_pool2d(h, 3, 1, 1, count_include_pad=False)
-            for k, j in enumerate(targets):
-                term = conv[:, k * self.C:(k + 1) * self.C] + w[k, SKIP] * h + w[k, POOL] * pooled
+            pooled = F.conv2d(h, ones, padding=1, groups=C) / inside  # avg_pool_3x3(h)
+            for k, (j, part) in enumerate(zip(targets, conv.split(C, dim=1))):
+                term = torch.addcmul(torch.addcmul(part, w[k, SKIP], h), w[k, POOL], pooled)
                 partial[j] = term if j not in partial else partial[j] + term
             nodes.append(partial[i + 1])
         return nodes[-1]
@@ -68,9 +78,10 @@ class NB201Supernet(NB201Skeleton):
                  input_size: int | None = None):
         super().__init__(SearchCell, C, N, num_classes, in_channels, input_size)
         self.alphas = nn.Parameter(1e-3 * torch.randn(len(EDGES), len(NB201_OPS)))
+        self.to(memory_format=torch.channels_last)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(x, self.edge_weights())
+        return self.head(x.contiguous(memory_format=torch.channels_last), self.edge_weights())
 
     def edge_weights(self) -> torch.Tensor:
         """softmax(alpha) per edge: the mixing weights of the five operations."""

@@ -114,6 +114,30 @@ def cutout(x: torch.Tensor, length: int, generator: torch.Generator | None = Non
     return x.masked_fill(square[:, None].to(x.device), 0.0)
 
 
+def train_epoch(model: nn.Module, opt: torch.optim.Optimizer, batches: Batches, device: torch.device,
+                grad_clip: float, auxiliary_weight: float, cutout_length: int, generator: torch.Generator,
+                bar: tqdm) -> tuple[float, float]:
+    """One pass over ``batches``; the main head's mean loss and accuracy (%)."""
+    model.train()
+    loss_sum, correct, count = 0.0, 0, 0
+    for x, y in batches:
+        if cutout_length:
+            x = cutout(x, cutout_length, generator)
+        x, y = x.to(device), y.to(device)
+        logits, aux = model.forward_aux(x) if isinstance(model, DartsNetwork) else (model(x), None)
+        loss = F.cross_entropy(logits, y)
+        total = loss if aux is None else loss + auxiliary_weight * F.cross_entropy(aux, y)
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+        opt.step()
+        loss_sum += loss.item() * len(y)
+        correct += int((logits.argmax(1) == y).sum())
+        count += len(y)
+        bar.update(1)
+    return loss_sum / count, 100.0 * correct / count
+
+
 def train_from_scratch(genotype: NB201Genotype | DartsGenotype | str, data: ImageData | str = "digits", *,
                        epochs: int = 10, C: int = 8, depth: int | None = None, batch_size: int = 64,
                        lr: float | None = None, weight_decay: float | None = None, momentum: float = 0.9,
@@ -165,29 +189,13 @@ def train_from_scratch(genotype: NB201Genotype | DartsGenotype | str, data: Imag
             if space == "darts":
                 model.drop_path_prob = drop_path_prob * epoch / epochs
             lr_now = opt.param_groups[0]["lr"]
-            loss_sum, correct, count = 0.0, 0, 0
-            model.train()
-            for x, y in train:
-                if cutout_length:
-                    x = cutout(x, cutout_length, gen)
-                x, y = x.to(device), y.to(device)
-                logits, aux = model.forward_aux(x) if space == "darts" else (model(x), None)
-                loss = F.cross_entropy(logits, y)
-                total = loss if aux is None else loss + auxiliary_weight * F.cross_entropy(aux, y)
-                opt.zero_grad(set_to_none=True)
-                total.backward()
-                nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-                opt.step()
-                loss_sum += loss.item() * len(y)
-                correct += int((logits.argmax(1) == y).sum())
-                count += len(y)
-                bar.update(1)
+            train_loss, train_acc = train_epoch(model, opt, train, device, grad_clip, auxiliary_weight,
+                                                cutout_length, gen, bar)
             schedule.step()
             test_loss, test_acc = evaluate(model, test, device)
-            records.append(TrainEpoch(epoch, lr_now, getattr(model, "drop_path_prob", 0.0),
-                                            loss_sum / count, 100.0 * correct / count, test_loss, test_acc,
-                                            time.perf_counter() - started))
-            bar.set_postfix(loss=f"{loss_sum / count:.3f}", test=f"{test_acc:.1f}%")
+            records.append(TrainEpoch(epoch, lr_now, getattr(model, "drop_path_prob", 0.0), train_loss,
+                                      train_acc, test_loss, test_acc, time.perf_counter() - started))
+            bar.set_postfix(loss=f"{train_loss:.3f}", test=f"{test_acc:.1f}%")
     last = records[-1]
     return TrainResult(space, str(genotype), data.name, count_parameters(model), last.test_acc,
                        last.test_loss, last.seconds, settings, records)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import os
 import shutil
 import statistics
@@ -160,3 +161,57 @@ def show_cell(cells: NB201Genotype | str | dict[str, NB201Genotype | str]) -> gr
         print(dot.source)
         return None
     return dot
+
+
+def write_study_report(summary: dict, histories: dict[str, list[History]], path: str | os.PathLike) -> Path:
+    """The study's page: per mode, each measure's mean, spread and median over seeds; the
+    trajectories of every seed; every derived genotype."""
+    path = Path(path)
+    labels = {"param_free_edges": "parameter-free edges (of 6)",
+              "param_free_share": "parameter-free softmax weight",
+              "valid_acc": "held-out accuracy of the supernet (%)",
+              "cifar10": "NAS-Bench-201 CIFAR-10 accuracy of the derived cell (%)",
+              "seconds": "seconds per run"}
+    rows = ""
+    for mode, stats in summary["summary"].items():
+        for key, label in labels.items():
+            if key in stats:
+                s = stats[key]
+                rows += (f"<tr><td>{html.escape(mode)}</td><td>{label}</td>"
+                         f"<td>{s['mean']:.3f} ± {s['std']:.3f}</td><td>{s['median']:.3f}</td>"
+                         f"<td>{s['min']:.3f} – {s['max']:.3f}</td></tr>")
+    cells = "".join(
+        f"<h3>{html.escape(mode)}</h3><ol start='0'>"
+        + "".join(f"<li><code>{html.escape(r['genotype'])}</code> ({r['param_free_edges']}/6"
+                  + (f", CIFAR-10 {r['cifar10']:.2f}%" if "cifar10" in r else "") + ")</li>" for r in runs)
+        + "</ol>" for mode, runs in summary["runs"].items())
+    fig = collapse_figure(histories).to_html(full_html=False, include_plotlyjs=True)
+    path.write_text(
+        "<!doctype html><html><head><meta charset='utf-8'><title>sdarts-lite study</title></head>"
+        "<body style='font-family:sans-serif'><h1>Stability study</h1>"
+        f"<p>{summary['seeds']} seeds per mode, preset {html.escape(str(summary['preset']))}, "
+        f"overrides {html.escape(json.dumps(summary['overrides']))}.</p>"
+        "<table border='1' cellpadding='4'><tr><th>mode</th><th>measure</th><th>mean ± std</th>"
+        f"<th>median</th><th>range</th></tr>{rows}</table>{fig}<h2>Derived cells (by seed)</h2>{cells}"
+        "</body></html>")
+    return path
+
+
+def study_figure(summary: dict) -> go.Figure:
+    """A study's spread over seeds, from its ``summary.json`` alone: parameter-free edges of the
+    derived cells and (when looked up) their NAS-Bench-201 CIFAR-10 accuracy, one box per mode,
+    one dot per seed."""
+    runs = summary["runs"]
+    with_acc = all("cifar10" in r for records in runs.values() for r in records)
+    fig = make_subplots(rows=1, cols=2 if with_acc else 1, subplot_titles=[
+        "parameter-free edges in the derived cell (of 6)"] + (
+        ["NAS-Bench-201 CIFAR-10 accuracy of the derived cell (%)"] if with_acc else []))
+    for mode, records in runs.items():
+        fig.add_trace(go.Box(y=[r["param_free_edges"] for r in records], name=mode, boxpoints="all",
+                             jitter=0.4, pointpos=0, showlegend=False), row=1, col=1)
+        if with_acc:
+            fig.add_trace(go.Box(y=[r["cifar10"] for r in records], name=mode, boxpoints="all",
+                                 jitter=0.4, pointpos=0, showlegend=False), row=1, col=2)
+    fig.update_layout(template="plotly_white", height=420,
+                      title=f"{summary['seeds']} seeds per mode")
+    return fig

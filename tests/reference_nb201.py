@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from sdarts_lite.genotypes import EDGES, NB201_OPS, NUM_NODES
+from sdarts_lite.genotypes import EDGES, NB201_OPS, NUM_NODES, derive_genotype
 from sdarts_lite.nb201 import NB201Skeleton
 from sdarts_lite.ops import AvgPool3x3, Identity, ReLUConvBN
 
@@ -50,12 +50,26 @@ class PlainSearchCell(nn.Module):
 
 
 class PlainSupernet(NB201Skeleton):
-    def __init__(self, C=16, N=5, num_classes=10, in_channels=3):
-        super().__init__(PlainSearchCell, C, N, num_classes, in_channels)
+    """The per-edge supernet, with the fast one's API (so that it can stand in for it in a search)."""
+
+    def __init__(self, C=16, N=5, num_classes=10, in_channels=3, input_size=None):
+        super().__init__(PlainSearchCell, C, N, num_classes, in_channels, input_size)
         self.alphas = nn.Parameter(1e-3 * torch.randn(len(EDGES), len(NB201_OPS)))
 
     def forward(self, x):
-        return self.head(x, torch.softmax(self.alphas, dim=-1))
+        return self.head(x, self.edge_weights())
+
+    def edge_weights(self):
+        return torch.softmax(self.alphas, dim=-1)
+
+    def arch_parameters(self):
+        return [self.alphas]
+
+    def weight_parameters(self):
+        return [p for name, p in self.named_parameters() if name != "alphas"]
+
+    def genotype(self, exclude_none=False):
+        return derive_genotype(self.alphas.detach(), exclude_none)
 
 
 def copy_weights(fast, plain) -> None:
@@ -76,3 +90,47 @@ def copy_weights(fast, plain) -> None:
         for name, p in fast.named_parameters():
             if ".conv1." not in name and ".conv3." not in name and name != "alphas":
                 shared[name].copy_(p)
+
+
+def xautodl_nb201(C=16, N=5, num_classes=10):
+    """xautodl's NAS-Bench-201 DARTS supernet (``TinyNetworkDarts``), the code behind the
+    benchmark's own DARTS results; its forward returns ``(features, logits)``.  Needs
+    ``pip install --no-deps xautodl``."""
+    from xautodl.models import get_cell_based_tiny_net, get_search_spaces
+
+    return get_cell_based_tiny_net(dict(
+        name="DARTS-V1", C=C, N=N, max_nodes=NUM_NODES, num_classes=num_classes,
+        space=get_search_spaces("cell", "nas-bench-201"), affine=False, track_running_stats=False))
+
+
+def xautodl_edge_conv(xnet, cell: str, i: int, j: int, op: str):
+    """The convolution of operation ``op`` on edge i->j of cell ``cell`` (e.g. ``"cells.0"``)."""
+    return xnet.get_submodule(cell).edges[f"{j}<-{i}"][NB201_OPS.index(op)].op[1]
+
+
+def copy_weights_to_xautodl(fast, xnet) -> None:
+    """Give xautodl's ``TinyNetworkDarts`` the parameters of the fast supernet ``fast``.
+
+    xautodl's search convolutions carry a bias (BN without affine cancels it); it is set to zero.
+    """
+    with torch.no_grad():
+        xnet.arch_parameters.copy_(fast.alphas)
+        for name, module in fast.named_modules():
+            if type(module).__name__ != "SearchCell":
+                continue
+            for i, targets in enumerate(module.targets):
+                for k, j in enumerate(targets):
+                    rows = slice(k * module.C, (k + 1) * module.C)
+                    for op, conv in (("nor_conv_1x1", module.conv1[i]), ("nor_conv_3x3", module.conv3[i])):
+                        target = xautodl_edge_conv(xnet, name, i, j, op)
+                        target.weight.copy_(conv.weight[rows])
+                        target.bias.zero_()
+        shared = dict(xnet.named_parameters())
+        for name, p in fast.named_parameters():
+            if ".conv1." not in name and ".conv3." not in name and name != "alphas":
+                shared[xautodl_name(name)].copy_(p)
+
+
+def xautodl_name(name: str) -> str:
+    """The xautodl name of a skeleton parameter (its ReLUConvBN keeps the layers in ``.op``)."""
+    return name.replace("conv_a.", "conv_a.op.").replace("conv_b.", "conv_b.op.")

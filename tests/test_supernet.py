@@ -1,10 +1,18 @@
-"""The fast supernet against independent references: the plain per-edge supernet, and the
-discrete network of a genotype under one-hot alphas."""
+"""The fast supernet against independent references: the plain per-edge supernet (outputs and
+gradients for w and alpha, in float32 and float64), xautodl's TinyNetworkDarts when installed, and
+the discrete network of a genotype under one-hot alphas."""
 
 import pytest
 import torch
 import torch.nn.functional as F
-from reference_nb201 import PlainSupernet, copy_weights
+from reference_nb201 import (
+    PlainSupernet,
+    copy_weights,
+    copy_weights_to_xautodl,
+    xautodl_edge_conv,
+    xautodl_name,
+    xautodl_nb201,
+)
 
 from sdarts_lite import NB201_OPS, NB201Genotype, discrete_network, supernet
 from sdarts_lite.genotypes import EDGES
@@ -38,32 +46,88 @@ def test_bad_geometry_names_the_field(field, kwargs):
         supernet("nb201", **kwargs)
 
 
-def test_fast_supernet_matches_plain_reference_outputs_and_gradients():
-    torch.manual_seed(1)
-    fast, plain = supernet("nb201", C=4, N=2), PlainSupernet(C=4, N=2)
-    with torch.no_grad():
-        fast.alphas.normal_()
-    copy_weights(fast, plain)
-    x, y = batch()
-    out_f, out_p = fast(x), plain(x)
-    torch.testing.assert_close(out_f, out_p, rtol=1e-4, atol=1e-5)
-    F.cross_entropy(out_f, y).backward()
-    F.cross_entropy(out_p, y).backward()
-    torch.testing.assert_close(fast.alphas.grad, plain.alphas.grad, rtol=1e-3, atol=1e-6)
-    plain_params = dict(plain.named_parameters())
+def assert_same_gradients(fast, reference, edge_conv, grad_of=lambda p: p.grad, name_of=lambda n: n,
+                          rtol=1e-3, atol=1e-6):
+    """Every gradient of ``fast`` equals ``reference``'s: the fused conv rows against the per-edge
+    convs (``edge_conv(reference, cell_name, i, j, op)``), everything else by name."""
+    ref_params = dict(reference.named_parameters())
     for name, module in fast.named_modules():
         if type(module).__name__ == "SearchCell":  # fused conv grads vs the per-edge ones
             for i, targets in enumerate(module.targets):
                 for k, j in enumerate(targets):
                     rows = slice(k * module.C, (k + 1) * module.C)
-                    edge = plain.get_submodule(name).edges[EDGES.index((i, j))]
-                    torch.testing.assert_close(module.conv3[i].weight.grad[rows],
-                                               edge.ops[3][1].weight.grad, rtol=1e-3, atol=1e-6)
-                    torch.testing.assert_close(module.conv1[i].weight.grad[rows],
-                                               edge.ops[2][1].weight.grad, rtol=1e-3, atol=1e-6)
+                    for op, conv in (("nor_conv_1x1", module.conv1[i]), ("nor_conv_3x3", module.conv3[i])):
+                        torch.testing.assert_close(grad_of(conv.weight)[rows],
+                                                   grad_of(edge_conv(reference, name, i, j, op).weight),
+                                                   rtol=rtol, atol=atol)
     for name, p in fast.named_parameters():
-        if ".conv1." not in name and ".conv3." not in name and name != "alphas":
-            torch.testing.assert_close(p.grad, plain_params[name].grad, rtol=1e-3, atol=1e-6)
+        if ".conv1." not in name and ".conv3." not in name:
+            torch.testing.assert_close(grad_of(p), grad_of(ref_params[name_of(name)]), rtol=rtol, atol=atol)
+
+
+def plain_edge_conv(plain, cell, i, j, op):
+    return plain.get_submodule(cell).edges[EDGES.index((i, j))].ops[NB201_OPS.index(op)][1]
+
+
+@pytest.mark.parametrize("C, N, size", [(4, 2, 16), (3, 1, 12)])  # 12, 6, 3: odd sizes
+def test_fast_supernet_matches_plain_reference_outputs_and_gradients(C, N, size):
+    torch.manual_seed(1)
+    fast, plain = supernet("nb201", C=C, N=N), PlainSupernet(C=C, N=N)
+    with torch.no_grad():
+        fast.alphas.normal_()
+    copy_weights(fast, plain)
+    x, y = batch(size=size)
+    out_f, out_p = fast(x), plain(x)
+    torch.testing.assert_close(out_f, out_p, rtol=1e-4, atol=1e-5)
+    F.cross_entropy(out_f, y).backward()
+    F.cross_entropy(out_p, y).backward()
+    assert_same_gradients(fast, plain, plain_edge_conv)
+
+
+def test_fast_supernet_is_the_same_function_in_float64():
+    """In double precision the two agree to rounding: the same mathematics, not an approximation."""
+    torch.manual_seed(2)
+    fast, plain = supernet("nb201", C=3, N=1).double(), PlainSupernet(C=3, N=1).double()
+    with torch.no_grad():
+        fast.alphas.normal_()
+    copy_weights(fast, plain)
+    x, y = batch(size=12)
+    x = x.double()
+    out_f, out_p = fast(x), plain(x)
+    torch.testing.assert_close(out_f, out_p, rtol=1e-10, atol=1e-12)
+    F.cross_entropy(out_f, y).backward()
+    F.cross_entropy(out_p, y).backward()
+    assert_same_gradients(fast, plain, plain_edge_conv, rtol=1e-9, atol=1e-12)
+
+
+def test_alpha_only_gradient_matches_plain_reference():
+    """The bi-level alpha step asks autograd for the alpha gradient alone."""
+    torch.manual_seed(3)
+    fast, plain = supernet("nb201", C=4, N=1), PlainSupernet(C=4, N=1)
+    with torch.no_grad():
+        fast.alphas.normal_()
+    copy_weights(fast, plain)
+    x, y = batch()
+    (g_f,) = torch.autograd.grad(F.cross_entropy(fast(x), y), [fast.alphas])
+    (g_p,) = torch.autograd.grad(F.cross_entropy(plain(x), y), [plain.alphas])
+    torch.testing.assert_close(g_f, g_p, rtol=1e-3, atol=1e-6)
+
+
+def test_fast_supernet_matches_xautodl():
+    """The benchmark's own search supernet (xautodl's TinyNetworkDarts), when installed."""
+    pytest.importorskip("xautodl.models")
+    torch.manual_seed(4)
+    fast, xnet = supernet("nb201", C=4, N=2), xautodl_nb201(C=4, N=2)
+    with torch.no_grad():
+        fast.alphas.normal_()
+    copy_weights_to_xautodl(fast, xnet)
+    x, y = batch()
+    out_f, (_, out_x) = fast(x), xnet(x)
+    torch.testing.assert_close(out_f, out_x, rtol=1e-4, atol=1e-5)
+    F.cross_entropy(out_f, y).backward()
+    F.cross_entropy(out_x, y).backward()
+    assert_same_gradients(fast, xnet, xautodl_edge_conv,
+                          name_of=lambda n: "arch_parameters" if n == "alphas" else xautodl_name(n))
 
 
 def onehot_pair(genotype: str, C=4, N=2):

@@ -1,0 +1,205 @@
+"""Many searches, one question: does bi-level DARTS drift to parameter-free operations where
+single-level does not?  A study runs every (mode, seed) pair, in parallel local processes or on a
+Ray cluster, and summarises each mode over seeds.
+
+Each run writes ``OUT/<mode>/seed<k>/history.json`` (and its checkpoint); a rerun skips the runs
+whose history is complete and resumes the others.  Every run uses the same number of torch
+threads (``threads``), so parallel and serial studies give bit-identical results on CPU.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import statistics
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict
+from multiprocessing import get_context
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+from .history import History
+from .search import SearchConfig, make_config, search
+from .viz import write_study_report
+
+STUDY_MODES = {"single": ("single", 1), "bilevel1": ("bilevel", 1), "bilevel2": ("bilevel", 2)}
+BACKENDS = ("local", "ray")
+
+
+def run_one(config: dict, out: str, threads: int) -> dict:
+    """One search (resumed if a checkpoint exists), summarised.  Runs in a worker process."""
+    torch.set_num_threads(threads)
+    history = search(SearchConfig(**config), out=out, resume=True, progress=False)
+    return {"out": out, "history": history.to_dict()}
+
+
+def finished(config: SearchConfig, out: Path) -> History | None:
+    """The run's history if it completed all its epochs, else None."""
+    path = out / "history.json"
+    if not path.is_file():
+        return None
+    history = History.load(path)
+    return history if len(history.epochs) == config.epochs and not history.stopped else None
+
+
+def measures(history: History, lookup=None) -> dict:
+    """What a run contributes to the study."""
+    record = {
+        "seed": history.config["seed"],
+        "genotype": history.genotype,
+        "param_free_edges": history.param_free_edges()[-1],
+        "param_free_share": history.param_free_share()[-1],
+        "valid_acc": history.epochs[-1].valid_acc,
+        "seconds": history.epochs[-1].seconds,
+        "param_free_share_per_epoch": history.param_free_share(),
+        "param_free_edges_per_epoch": history.param_free_edges(),
+    }
+    if lookup is not None:
+        record["cifar10"] = lookup.query(history.genotype).accuracy["cifar10"]
+    return record
+
+
+def spread(values: list[float]) -> dict:
+    return {"mean": statistics.fmean(values), "std": statistics.pstdev(values),
+            "median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def summarise(runs: dict[str, list[dict]]) -> dict:
+    """Per mode: mean, spread and median over seeds of each measure."""
+    out = {}
+    for mode, records in runs.items():
+        keys = ["param_free_edges", "param_free_share", "valid_acc", "seconds"]
+        keys += ["cifar10"] if records and "cifar10" in records[0] else []
+        out[mode] = {k: spread([r[k] for r in records]) for k in keys}
+        out[mode]["seeds"] = len(records)
+    return out
+
+
+def study(modes: list[str] | tuple[str, ...] = ("single", "bilevel1", "bilevel2"), seeds: int = 10,
+          preset: str | None = "digits", out: str | os.PathLike = "runs/study", backend: str = "local",
+          workers: int | None = None, threads: int = 1, nb201: str | os.PathLike | None = None,
+          ray_address: str | None = None, progress: bool = True, **overrides) -> dict:
+    """Run every (mode, seed) search and write ``summary.json`` and ``report.html`` to ``out``.
+
+    ``seeds`` runs seeds 0..seeds-1; ``workers`` processes (default: cores // threads) run at
+    once locally; ``backend="ray"`` sends the runs to a Ray cluster instead (``ray_address``,
+    default: a local Ray).  ``nb201``: a NAS-Bench-201 table to look the derived cells up in.
+    """
+    unknown = [m for m in modes if m not in STUDY_MODES]
+    if unknown or not modes:
+        raise ValueError(f"modes: unknown {', '.join(unknown) or '(none given)'}; "
+                         f"allowed: {', '.join(STUDY_MODES)}")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend: unknown {backend!r}; allowed: {', '.join(BACKENDS)}")
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise ValueError(f"seeds: must be a positive integer, got {seeds!r}")
+    lookup = None
+    if nb201 is not None:
+        from .lookup import load_benchmark
+
+        lookup = load_benchmark(nb201)
+    out = Path(out)
+    plan = {}
+    for mode in modes:
+        for seed in range(seeds):
+            mode_name, order = STUDY_MODES[mode]
+            config = make_config(preset, mode=mode_name, order=order, seed=seed, **overrides)
+            plan[(mode, seed)] = (config, out / mode / f"seed{seed}")
+    histories = {key: h for key, (config, path) in plan.items() if (h := finished(config, path))}
+    todo = [key for key in plan if key not in histories]
+    bar = tqdm(total=len(plan), initial=len(histories), disable=not progress, desc="study", unit="run")
+    jobs = [(asdict(plan[k][0]), str(plan[k][1]), threads) for k in todo]
+    for k, result in _execute(jobs, backend, workers, threads, ray_address):
+        histories[todo[k]] = History.from_dict(result["history"])
+        bar.update(1)
+    bar.close()
+
+    runs = {mode: [measures(histories[(mode, s)], lookup) for s in range(seeds)] for mode in modes}
+    summary = {"preset": preset, "overrides": overrides, "seeds": seeds,
+               "config": {mode: asdict(plan[(mode, 0)][0]) for mode in modes},
+               "summary": summarise(runs), "runs": runs}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    write_study_report(summary, {m: [histories[(m, s)] for s in range(seeds)] for m in modes},
+                       out / "report.html")
+    return summary
+
+
+def _execute(jobs: list[tuple], backend: str, workers: int | None, threads: int, ray_address: str | None):
+    """Yield ``(index, result of run_one)`` for every job, as each finishes."""
+    if backend == "ray" and jobs:
+        try:
+            import ray
+        except ImportError:
+            raise ValueError("backend: Ray is not installed (pip install 'sdarts-lite[ray]')") from None
+        if not ray.is_initialized():
+            ray.init(address=ray_address, include_dashboard=False, log_to_driver=False)
+        remote = ray.remote(num_cpus=threads)(run_one)
+        pending = {remote.remote(*job): k for k, job in enumerate(jobs)}
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            yield pending.pop(done[0]), ray.get(done[0])
+        return
+    workers = workers or max(1, (os.cpu_count() or 1) // threads)
+    if workers == 1:
+        previous = torch.get_num_threads()
+        try:
+            for k, job in enumerate(jobs):
+                yield k, run_one(*job)
+        finally:
+            torch.set_num_threads(previous)
+        return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(run_one, *job): k for k, job in enumerate(jobs)}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+# The knobs that decide whether collapse shows at laptop scale; every combination is a study.
+SWEEP_GRID = {"N": [1, 2], "C": [8], "image_size": [None, 16], "arch_lr": [3e-4, 3e-3], "epochs": [20]}
+
+
+def sweep(grid: dict[str, list] | None = None, seeds: int = 3, modes=("single", "bilevel1"),
+          preset: str | None = "digits", out: str | os.PathLike = "runs/sweep",
+          nb201: str | os.PathLike | None = None, table: str | os.PathLike | None = None,
+          command: str = "", **kwargs) -> list[dict]:
+    """A study per combination of ``grid`` values; one row each: the contrast between modes.
+
+    ``contrast`` = mean parameter-free edges of bi-level minus single-level (positive: bi-level
+    collapses more, as the paper says).  ``table`` writes the rows as a Markdown table headed by
+    ``command``, the line that regenerates it.
+    """
+    grid = grid or SWEEP_GRID
+    rows = []
+    for values in itertools.product(*grid.values()):
+        overrides = dict(zip(grid, values))
+        name = "_".join(f"{k}-{v}" for k, v in overrides.items())
+        result = study(modes, seeds, preset, out=Path(out) / name, nb201=nb201, **overrides, **kwargs)
+        row = dict(overrides)
+        for mode, stats in result["summary"].items():
+            row[f"{mode} pf-edges"] = stats["param_free_edges"]["mean"]
+            row[f"{mode} pf-weight"] = stats["param_free_share"]["mean"]
+            if "cifar10" in stats:
+                row[f"{mode} cifar10 median"] = stats["cifar10"]["median"]
+            row[f"{mode} s/run"] = stats["seconds"]["mean"]
+        pf = [row[f"{m} pf-edges"] for m in modes]
+        row["contrast"] = pf[-1] - pf[0]
+        rows.append(row)
+    if table is not None:
+        write_table(rows, Path(table), command, seeds)
+    return rows
+
+
+def write_table(rows: list[dict], path: Path, command: str, seeds: int) -> None:
+    keys = list(rows[0])
+    fmt = lambda v: f"{v:.3g}" if isinstance(v, float) else str(v)  # noqa: E731
+    lines = [f"# Laptop-scale sweep ({seeds} seeds per mode and setting)", "",
+             f"Regenerate with: `{command}`", "", "| " + " | ".join(keys) + " |",
+             "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(fmt(r[k]) for k in keys) + " |" for r in rows]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    (path.with_suffix(".json")).write_text(json.dumps(rows, indent=1))
