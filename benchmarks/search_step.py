@@ -20,8 +20,10 @@ and after; sdarts_lite runs under bfloat16 autocast there unless ``--amp off`` (
 as written, in float32).
 
 Peak memory, the extra memory a step needs beyond the model, its optimizer and the batches:
-on CPU each (implementation, step kind) runs two steps in a fresh child process, and the peak is its
-maximum resident set size (``ru_maxrss``) minus its resident set size just before the first step;
+on CPU each (implementation, step kind) runs two steps in a fresh child process (spawned, so that
+neither the parent nor the other implementation leaves memory behind in it), and the peak is that
+process's resident-set high-water mark (VmHWM, reset just before the steps) minus its resident set
+size (VmRSS) before them;
 on CUDA it is ``torch.cuda.max_memory_allocated()`` minus the memory allocated before the step.
 
 ``--digits`` also times a few epochs of ``sdarts_lite.search(mode="single")`` on the bundled digits
@@ -35,8 +37,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import multiprocessing
-import os
-import resource
 import statistics
 import sys
 import time
@@ -155,9 +155,11 @@ def timed_step(runner: Runner) -> tuple[float, float | None]:
     return seconds, peak
 
 
-def rss_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+def status_bytes(field: str) -> int:
+    """VmRSS (resident now) or VmHWM (resident at most) of this process, from /proc/self/status."""
+    with open("/proc/self/status") as f:
+        line = next(line for line in f if line.startswith(field + ":"))
+    return int(line.split()[1]) * 1024
 
 
 def cpu_peak_child(impl: str, kind: str, args) -> int:
@@ -165,10 +167,12 @@ def cpu_peak_child(impl: str, kind: str, args) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     runner = Runner(impl, kind, args, torch.device("cpu"))
-    before = rss_bytes()
+    with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # reset VmHWM to the current RSS (Linux >= 4.0)
+    before = status_bytes("VmRSS")
     for _ in range(2):  # the second step also holds the optimizer's momentum / Adam state
         runner.step()
-    return max(0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before)
+    return max(0, status_bytes("VmHWM") - before)
 
 
 def cpu_peaks(impls, args) -> dict:

@@ -1,29 +1,47 @@
 """sdarts-lite: single-level vs bi-level differentiable architecture search, to learn from."""
 
+from .darts_ops import PRIMITIVES
+from .darts_space import DARTS_EDGES, DARTS_V1, DARTS_V2, DartsGenotype, DartsNetwork, DartsSupernet
 from .data import DATASETS, Batches, ImageData, load_dataset
 from .genotypes import EDGES, NB201_OPS, PARAM_FREE_OPS, NB201Genotype, derive_genotype
 from .history import EpochRecord, History, StepRecord
+from .lookup import CellResult, NB201Benchmark, load_benchmark
 from .nb201 import NB201Network, discrete_network
 from .optimizers import BiLevel, SingleLevel, make_optimizer
 from .search import PRESETS, SearchConfig, default_device, evaluate, make_config, search
-from .supernet import NB201Supernet, supernet
-from .viz import alpha_figure, cell_graph, collapse_figure, compare_figure, show_cell, write_report
+from .spaces import SPACES, parse_genotype, supernet
+from .study import study, sweep
+from .supernet import NB201Supernet
+from .train import TrainResult, train_from_scratch
+from .viz import (
+                  alpha_figure,
+                  cell_graph,
+                  collapse_figure,
+                  compare_figure,
+                  darts_cell_graph,
+                  show_cell,
+                  study_figure,
+                  write_report,
+)
 
 __version__ = "0.1.0"
 
-
 __all__ = [
-    # search space and genotypes
-    "NB201_OPS", "PARAM_FREE_OPS", "EDGES", "NB201Genotype", "derive_genotype",
+    # search spaces and genotypes
+    "SPACES", "NB201_OPS", "PARAM_FREE_OPS", "EDGES", "NB201Genotype", "derive_genotype",
+    "PRIMITIVES", "DARTS_EDGES", "DartsGenotype", "DARTS_V1", "DARTS_V2", "parse_genotype",
     # networks
-    "supernet", "NB201Supernet", "discrete_network", "NB201Network",
+    "supernet", "NB201Supernet", "DartsSupernet", "discrete_network", "NB201Network", "DartsNetwork",
     # optimizers
     "make_optimizer", "SingleLevel", "BiLevel",
     # data
     "load_dataset", "ImageData", "Batches", "DATASETS",
-    # searching and its record
+    # searching, its record, many searches
     "search", "SearchConfig", "PRESETS", "make_config", "default_device", "evaluate",
-    "History", "EpochRecord", "StepRecord",
-    # plots
-    "alpha_figure", "compare_figure", "collapse_figure", "cell_graph", "show_cell", "write_report",
+    "History", "EpochRecord", "StepRecord", "study", "sweep",
+    # evaluating derived cells
+    "train_from_scratch", "TrainResult", "load_benchmark", "NB201Benchmark", "CellResult",
+    # plots and drawings
+    "alpha_figure", "compare_figure", "collapse_figure", "study_figure", "cell_graph", "darts_cell_graph",
+    "show_cell", "write_report",
 ]

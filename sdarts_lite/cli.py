@@ -7,8 +7,10 @@ import os
 import sys
 from pathlib import Path
 
+from .lookup import load_benchmark
 from .search import PRESETS, SearchConfig, make_config, search
 from .study import SWEEP_GRID, study, sweep
+from .train import train_from_scratch
 from .viz import write_report
 
 
@@ -86,6 +88,19 @@ def run_sweep(args: argparse.Namespace) -> None:
     print(f"wrote {args.table}")
 
 
+def run_train(args: argparse.Namespace) -> None:
+    result = train_from_scratch(args.genotype, args.dataset, epochs=args.epochs, C=args.C, depth=args.depth,
+                                batch_size=args.batch_size, lr=args.lr, auxiliary=args.auxiliary,
+                                drop_path_prob=args.drop_path, cutout_length=args.cutout, seed=args.seed,
+                                device=args.device, progress=not args.quiet)
+    path = result.save(args.out)
+    print(f"{result.space} cell, {result.params} parameters, trained {args.epochs} epochs in "
+          f"{result.seconds:.0f} s: test accuracy {result.test_acc:.2f}% on {result.dataset}")
+    if result.space == "nb201" and args.nb201:
+        print(f"NAS-Bench-201: {load_benchmark(args.nb201).query(result.genotype)}")
+    print(f"wrote {path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m sdarts_lite",
@@ -111,6 +126,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--nb201", default=os.environ.get("SDARTS_NB201"),
                    help="NAS-Bench-201 table to look derived cells up in (default: $SDARTS_NB201)")
     p.set_defaults(run=run_study)
+    p = sub.add_parser("train", help="train a derived cell from scratch and test it")
+    p.add_argument("--genotype", required=True, help="a NAS-Bench-201 string or a DARTS Genotype(...)")
+    p.add_argument("--dataset", default="digits", help="digits, cifar10 or cifar100")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--C", type=int, default=8, help="channels of the first stage")
+    p.add_argument("--depth", type=int, default=None,
+                   help="cells per stage (nb201, default 1) or cells in all (darts, default 5)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=None, help="SGD learning rate (default: the space's recipe)")
+    p.add_argument("--auxiliary", action="store_true", help="DARTS: auxiliary head (weight 0.4)")
+    p.add_argument("--drop-path", type=float, default=0.0, help="DARTS: final drop-path probability")
+    p.add_argument("--cutout", type=int, default=0, help="cutout square side (0: none)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default=None)
+    p.add_argument("--nb201", default=os.environ.get("SDARTS_NB201"),
+                   help="NAS-Bench-201 table: also print the cell's benchmark accuracy")
+    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(run=run_train)
     p = sub.add_parser("sweep", help="studies over the knobs that decide collapse at laptop scale")
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--modes", default="single,bilevel1")

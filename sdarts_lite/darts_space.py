@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .darts_ops import PRIMITIVES, FactorizedReduce, darts_op, search_op
+from .genotypes import PARAM_FREE_OPS
 from .ops import Identity, ReLUConvBN
 
 STEPS = 4  # intermediate nodes
@@ -80,6 +81,10 @@ class DartsGenotype:
         if missing:
             raise ValueError(f"genotype lacks field(s) {', '.join(missing)}")
         return cls(**values)
+
+    def num_param_free(self) -> int:
+        """Edges of both cells (of 16) carrying a parameter-free operation (pools, skip_connect)."""
+        return sum(op in PARAM_FREE_OPS for op, _ in self.normal + self.reduce)
 
     def __str__(self) -> str:
         """The str() of DARTS' ``Genotype`` namedtuple holding lists."""

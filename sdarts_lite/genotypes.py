@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 
 NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
-PARAM_FREE_OPS = ("none", "skip_connect", "avg_pool_3x3")
+PARAM_FREE_OPS = ("none", "skip_connect", "avg_pool_3x3", "max_pool_3x3")  # max pool: DARTS space
 NUM_NODES = 4
 EDGES = tuple((i, j) for j in range(1, NUM_NODES) for i in range(j))  # (from, to)
 

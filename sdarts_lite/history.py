@@ -7,7 +7,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .genotypes import EDGES, NB201_OPS, PARAM_FREE_OPS, NB201Genotype
+from .genotypes import EDGES, NB201_OPS, PARAM_FREE_OPS
+from .spaces import parse_genotype
 
 
 @dataclass
@@ -49,13 +50,15 @@ class History:
     edges: list[list[int]] = field(default_factory=lambda: [list(e) for e in EDGES])
 
     def param_free_share(self) -> list[float]:
-        """Per epoch, the mean softmax weight on none, skip_connect and avg_pool_3x3."""
-        cols = [self.ops.index(op) for op in PARAM_FREE_OPS]
-        return [sum(sum(row[c] for c in cols) for row in r.alphas) / len(r.alphas) for r in self.epochs]
+        """Per epoch, the mean softmax weight on parameter-free operations (none, skip_connect,
+        pools), as a share of each edge's total weight."""
+        cols = [k for k, op in enumerate(self.ops) if op in PARAM_FREE_OPS]
+        return [sum(sum(row[c] for c in cols) / sum(row) for row in r.alphas) / len(r.alphas)
+                for r in self.epochs]
 
     def param_free_edges(self) -> list[int]:
         """Per epoch, how many edges of the derived cell carry a parameter-free operation."""
-        return [NB201Genotype.parse(r.genotype).num_param_free() for r in self.epochs]
+        return [parse_genotype(r.genotype).num_param_free() for r in self.epochs]
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -25,7 +25,7 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .data import Batches, ImageData, load_dataset
 from .history import EpochRecord, History, StepRecord
 from .optimizers import MODES, ORDERS, make_optimizer
-from .supernet import supernet
+from .spaces import check_space, ops_and_edges, supernet
 
 
 @dataclass
@@ -55,8 +55,7 @@ class SearchConfig:
 
     def validate(self) -> SearchConfig:
         """Refuse values no search can run with, naming the field."""
-        if self.space != "nb201":
-            raise ValueError(f"space: unknown search space {self.space!r}; allowed: nb201")
+        check_space(self.space)
         if self.mode not in MODES:
             raise ValueError(f"mode: unknown mode {self.mode!r}; allowed: {', '.join(MODES)}")
         if self.order not in ORDERS:
@@ -85,6 +84,12 @@ PRESETS: dict[str, dict] = {
     # The laptop demo: 8x8 digits, a narrow one-cell-per-stage supernet, seconds per epoch on
     # 2 CPU cores; alpha's learning rate raised so that alpha visibly moves in a few epochs.
     "digits": dict(dataset="digits", C=8, N=1, epochs=20, batch_size=64, arch_lr=3e-3),
+    # The DARTS CNN space (N = cells in all, reductions at N//3 and 2N//3; DARTS' weight decay):
+    # the paper's CIFAR-10 search, and a small CPU one on digits.
+    "darts-cifar10": dict(space="darts", dataset="cifar10", C=16, N=8, epochs=50, batch_size=64,
+                          w_weight_decay=3e-4),
+    "darts-digits": dict(space="darts", dataset="digits", C=4, N=3, epochs=4, batch_size=128,
+                         arch_lr=3e-3, w_weight_decay=3e-4),
 }
 
 
@@ -157,7 +162,9 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
         w_stream = a_stream = Batches(data.search_x, data.search_y, data, config.batch_size, gen,
                                       data.augment)
     test = Batches(data.test_x, data.test_y, data, 256)
-    history = History(config=json.loads(json.dumps(asdict(config))))  # as JSON reads it back
+    ops, edges = ops_and_edges(config.space)
+    history = History(config=json.loads(json.dumps(asdict(config))),  # as JSON reads it back
+                      ops=list(ops), edges=[list(e) for e in edges])
     out = Path(out) if out is not None else None
     if resume and out is None:
         raise ValueError("resume: needs out=, the folder that holds checkpoint.pt")

@@ -28,6 +28,7 @@ from .data import Batches, ImageData, load_dataset
 from .genotypes import NB201Genotype
 from .nb201 import discrete_network
 from .search import default_device, evaluate, seed_everything
+from .spaces import parse_genotype
 
 RECIPES = {  # per space: SGD learning rate, Nesterov momentum, weight decay; cell count (depth)
     "nb201": dict(lr=0.1, nesterov=True, weight_decay=5e-4, depth=1),  # depth: N cells per stage
@@ -74,14 +75,6 @@ class TrainResult:
     def load(cls, path: str | os.PathLike) -> TrainResult:
         d = json.loads(Path(path).read_text())
         return cls(**{**d, "epochs": [TrainEpoch(**e) for e in d["epochs"]]})
-
-
-def parse_genotype(genotype: NB201Genotype | DartsGenotype | str) -> NB201Genotype | DartsGenotype:
-    """A genotype of either space; strings in DARTS' form start with ``Genotype(``."""
-    if not isinstance(genotype, str):
-        return genotype
-    text = genotype.strip()
-    return DartsGenotype.parse(text) if text.startswith("Genotype(") else NB201Genotype.parse(text)
 
 
 def build_network(genotype: NB201Genotype | DartsGenotype, C: int, depth: int, data: ImageData,

@@ -13,8 +13,10 @@ import graphviz
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .darts_space import DartsGenotype
 from .genotypes import NUM_NODES, PARAM_FREE_OPS, NB201Genotype
 from .history import History
+from .spaces import parse_genotype
 
 OP_COLORS = {"none": "#9e9e9e", "skip_connect": "#d62728", "nor_conv_1x1": "#1f77b4",
              "nor_conv_3x3": "#2ca02c", "avg_pool_3x3": "#ff7f0e"}
@@ -89,7 +91,7 @@ def write_report(histories: dict[str, History], path: str | os.PathLike, title: 
     for label, h in histories.items():
         last = h.epochs[-1] if h.epochs else None
         rows += (f"<tr><td>{html.escape(label)}</td><td><code>{html.escape(h.genotype)}</code></td>"
-                 f"<td>{h.param_free_edges()[-1] if last else '-'} / 6</td>"
+                 f"<td>{h.param_free_edges()[-1] if last else '-'}</td>"
                  f"<td>{f'{last.valid_acc:.1f}%' if last else '-'}</td></tr>")
     figures = [compare_figure(histories)] + [compare_figure(histories, e) for e in range(6)]
     body = "".join(f.to_html(full_html=False, include_plotlyjs=not i)
@@ -143,18 +145,48 @@ def cell_graph(cells: NB201Genotype | str | dict[str, NB201Genotype | str]) -> g
             for n in range(NUM_NODES):
                 sub.node(f"{k}_{n}", "in" if n == 0 else "out" if n == NUM_NODES - 1 else str(n))
             for i, j, op in g.edges():
-                style = dict(color="#2ca02c", penwidth="2")
-                if op == "none":
-                    style = dict(color="#bbbbbb", style="dotted", fontcolor="#999999")
-                elif op in PARAM_FREE_OPS:
-                    style = dict(color="#d62728", style="dashed", penwidth="2", fontcolor="#d62728")
-                sub.edge(f"{k}_{i}", f"{k}_{j}", label=op, **style)
+                sub.edge(f"{k}_{i}", f"{k}_{j}", label=op, **edge_style(op))
     return dot
 
 
-def show_cell(cells: NB201Genotype | str | dict[str, NB201Genotype | str]) -> graphviz.Digraph | None:
-    """``cell_graph`` for display; without graphviz's ``dot``, a one-line hint and the DOT source."""
-    dot = cell_graph(cells)
+def edge_style(op: str) -> dict:
+    """Green for operations with parameters, red dashed for parameter-free, grey dotted for none."""
+    if op == "none":
+        return dict(color="#bbbbbb", style="dotted", fontcolor="#999999")
+    if op in PARAM_FREE_OPS:
+        return dict(color="#d62728", style="dashed", penwidth="2", fontcolor="#d62728")
+    return dict(color="#2ca02c", penwidth="2")
+
+
+def darts_cell_graph(genotype: DartsGenotype | str) -> graphviz.Digraph:
+    """The normal and the reduction cell of a DARTS genotype, as DARTS' ``visualize.py`` draws
+    them: inputs c_{k-2} and c_{k-1}, intermediate nodes 0-3, their concatenation c_{k}."""
+    g = DartsGenotype.parse(genotype) if isinstance(genotype, str) else genotype
+    dot = graphviz.Digraph(graph_attr=dict(rankdir="LR"),
+                           node_attr=dict(shape="box", style="filled", fillcolor="#eeeeee"))
+    for cell in ("normal", "reduce"):
+        edges, concat = getattr(g, cell), getattr(g, f"{cell}_concat")
+        attrs = dict(label=f"{cell} cell", color="white")
+        with dot.subgraph(name=f"cluster_{cell}", graph_attr=attrs) as sub:
+            names = [f"{cell}_in0", f"{cell}_in1"] + [f"{cell}_{n}" for n in range(len(edges) // 2)]
+            sub.node(names[0], "c_{k-2}")
+            sub.node(names[1], "c_{k-1}")
+            for n in range(len(edges) // 2):
+                sub.node(names[n + 2], str(n), shape="circle")
+            sub.node(f"{cell}_out", "c_{k}")
+            for e, (op, source) in enumerate(edges):
+                sub.edge(names[source], names[e // 2 + 2], label=op, **edge_style(op))
+            for n in concat:
+                sub.edge(names[n], f"{cell}_out", color="#888888")
+    return dot
+
+
+def show_cell(cells: NB201Genotype | DartsGenotype | str | dict[str, NB201Genotype | str]
+              ) -> graphviz.Digraph | None:
+    """A cell's graph for display (NAS-Bench-201 cells, or a DARTS genotype's two cells); without
+    graphviz's ``dot``, a one-line hint and the DOT source."""
+    single = None if isinstance(cells, dict) else parse_genotype(cells)
+    dot = darts_cell_graph(single) if isinstance(single, DartsGenotype) else cell_graph(cells)
     if shutil.which("dot") is None:
         print("graphviz's `dot` is not installed (apt-get install graphviz, brew install graphviz or "
               "conda install graphviz); here is the DOT source:")
