@@ -42,6 +42,6 @@ __all__ = [
     # evaluating derived cells
     "train_from_scratch", "TrainResult", "load_benchmark", "NB201Benchmark", "CellResult",
     # plots and drawings
-    "alpha_figure", "compare_figure", "collapse_figure", "study_figure", "cell_graph", "darts_cell_graph",
-    "show_cell", "write_report",
+    "alpha_figure", "benchmark_figure", "compare_figure", "collapse_figure", "study_figure",
+    "cell_graph", "darts_cell_graph", "show_cell", "write_report",
 ]

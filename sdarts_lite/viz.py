@@ -247,3 +247,17 @@ def study_figure(summary: dict) -> go.Figure:
     fig.update_layout(template="plotly_white", height=420,
                       title=f"{summary['seeds']} seeds per mode")
     return fig
+
+
+def benchmark_figure(bench, cells: dict[str, str], dataset: str = "cifar10") -> go.Figure:
+    """A histogram of every NAS-Bench-201 cell's test accuracy, with ``cells`` marked."""
+    fig = go.Figure(go.Histogram(x=bench.accuracies(dataset), nbinsx=120, marker_color="#9e9e9e",
+                                 name="all 15,625 cells"))
+    palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+    for (label, genotype), color in zip(cells.items(), palette):
+        acc = bench.query(genotype).accuracy[dataset]
+        fig.add_vline(x=acc, line=dict(color=color, width=3),
+                      annotation=dict(text=f"{label}: {acc:.2f}%", font_color=color))
+    fig.update_layout(template="plotly_white", height=400, xaxis_title=f"{dataset} test accuracy (%)",
+                      yaxis_title="cells", showlegend=False)
+    return fig
