@@ -21,15 +21,7 @@ from sdarts_lite.darts_space import (
     drop_path,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These networks are tiny: a second OpenMP thread only adds overhead, and on a busy 2-core
-    machine spinning threads make them many times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # DARTS' genotypes.py, typed in: the namedtuple whose str() our genotypes must print.
