@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .lookup import load_benchmark
+from .relaxation import ACTIVATIONS
 from .search import PRESETS, SearchConfig, make_config, search
 from .study import SWEEP_GRID, study, sweep
 from .train import train_from_scratch
@@ -26,6 +27,8 @@ def add_search_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--N", type=int, default=None, help="cells per stage")
     p.add_argument("--w-lr", type=float, default=None, help="initial SGD learning rate of w")
     p.add_argument("--arch-lr", type=float, default=None, help="Adam learning rate of alpha")
+    p.add_argument("--activation", default=None, choices=ACTIVATIONS,
+                   help="alpha -> mixing weights: softmax (DARTS, the default) or sigmoid")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--log-every", type=int, default=None, help="record alphas every k steps too")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
@@ -35,7 +38,8 @@ def add_search_options(p: argparse.ArgumentParser) -> None:
 
 def config_from(args: argparse.Namespace, **fixed) -> SearchConfig:
     values = {k: getattr(args, k) for k in ("space", "dataset", "image_size", "epochs", "batch_size",
-                                            "C", "N", "w_lr", "arch_lr", "seed", "log_every")}
+                                            "C", "N", "w_lr", "arch_lr", "activation", "seed",
+                                            "log_every")}
     return make_config(args.preset, **{**values, **fixed})
 
 
@@ -63,7 +67,7 @@ def run_compare(args: argparse.Namespace) -> None:
 
 def run_study(args: argparse.Namespace) -> None:
     values = {k: getattr(args, k) for k in ("space", "dataset", "image_size", "epochs", "batch_size",
-                                            "C", "N", "w_lr", "arch_lr")}
+                                            "C", "N", "w_lr", "arch_lr", "activation")}
     summary = study(modes=[m.strip() for m in args.modes.split(",") if m.strip()], seeds=args.seeds,
                     preset=args.preset, out=args.out, backend=args.backend, workers=args.workers,
                     nb201=args.nb201, ray_address=args.ray_address, progress=not args.quiet,

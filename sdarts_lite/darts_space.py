@@ -23,12 +23,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .darts_ops import PRIMITIVES, FactorizedReduce, darts_op, search_op
 from .genotypes import PARAM_FREE_OPS
 from .ops import Identity, ReLUConvBN
+from .relaxation import check_activation, mixing_weights
 
 STEPS = 4  # intermediate nodes
 NODES = range(2, 2 + STEPS)  # their numbers
@@ -160,9 +160,10 @@ def derive_cell(weights: torch.Tensor) -> list[tuple[str, int]]:
     return gene
 
 
-def derive_darts_genotype(alphas_normal: torch.Tensor, alphas_reduce: torch.Tensor) -> DartsGenotype:
-    """The genotype of a pair of alpha matrices (softmax per edge, then ``derive_cell``)."""
-    normal, reduce = (derive_cell(F.softmax(torch.as_tensor(a).detach().double(), dim=-1))
+def derive_darts_genotype(alphas_normal: torch.Tensor, alphas_reduce: torch.Tensor,
+                          activation: str = "softmax") -> DartsGenotype:
+    """The genotype of a pair of alpha matrices (softmax, or sigmoid, per edge; ``derive_cell``)."""
+    normal, reduce = (derive_cell(mixing_weights(torch.as_tensor(a).detach().double(), activation))
                       for a in (alphas_normal, alphas_reduce))
     concat = list(NODES)
     return DartsGenotype(normal, concat, reduce, concat)
@@ -251,21 +252,24 @@ class DartsSupernet(DartsSkeleton):
     """The DARTS search network; the NB201 supernet's interface, so every optimizer drives it."""
 
     def __init__(self, C: int = 16, layers: int = 8, num_classes: int = 10, in_channels: int = 3,
-                 reductions: Sequence[int] | None = None, stem_multiplier: int = 3):
+                 reductions: Sequence[int] | None = None, stem_multiplier: int = 3,
+                 activation: str = "softmax"):
         super().__init__(SearchCell, C, layers, num_classes, in_channels, reductions, stem_multiplier)
+        self.activation = check_activation(activation)
         self.alphas_normal = nn.Parameter(1e-3 * torch.randn(len(DARTS_EDGES), len(PRIMITIVES)))
         self.alphas_reduce = nn.Parameter(1e-3 * torch.randn(len(DARTS_EDGES), len(PRIMITIVES)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        normal, reduce = F.softmax(self.alphas_normal, dim=-1), F.softmax(self.alphas_reduce, dim=-1)
+        normal, reduce = (mixing_weights(a, self.activation) for a in self.arch_parameters())
         s0 = s1 = self.stem(x)
         for cell in self.cells:
             s0, s1 = s1, cell(s0, s1, reduce if cell.reduction else normal)
         return self.classify(s1)
 
     def edge_weights(self) -> torch.Tensor:
-        """softmax(alpha) per edge, 28 x 8: the 14 normal-cell rows, then the 14 reduction rows."""
-        return torch.cat([F.softmax(a, dim=-1) for a in self.arch_parameters()])
+        """softmax(alpha) (or sigmoid) per edge, 28 x 8: the 14 normal-cell rows, then the 14
+        reduction rows."""
+        return torch.cat([mixing_weights(a, self.activation) for a in self.arch_parameters()])
 
     def arch_parameters(self) -> list[nn.Parameter]:
         return [self.alphas_normal, self.alphas_reduce]
@@ -274,7 +278,7 @@ class DartsSupernet(DartsSkeleton):
         return [p for name, p in self.named_parameters() if not name.startswith("alphas_")]
 
     def genotype(self) -> DartsGenotype:
-        return derive_darts_genotype(self.alphas_normal, self.alphas_reduce)
+        return derive_darts_genotype(self.alphas_normal, self.alphas_reduce, self.activation)
 
 
 def drop_path(x: torch.Tensor, drop_prob: float) -> torch.Tensor:

@@ -36,6 +36,7 @@ class NB201Skeleton(nn.Module):
                  in_channels: int, input_size: int | None = None):
         super().__init__()
         check_geometry(C, N, in_channels, num_classes, input_size)
+        self.C, self.N = C, N
         self.stem = nn.Sequential(nn.Conv2d(in_channels, C, 3, padding=1, bias=False), nn.BatchNorm2d(C))
         layers: list[nn.Module] = []
         for stage, width in enumerate((C, 2 * C, 4 * C)):
@@ -89,7 +90,6 @@ class NB201Network(NB201Skeleton):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(x)
-
 
 
 def discrete_network(genotype: NB201Genotype | str, **kwargs) -> NB201Network:

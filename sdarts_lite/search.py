@@ -25,6 +25,7 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .data import Batches, ImageData, load_dataset
 from .history import EpochRecord, History, StepRecord
 from .optimizers import MODES, ORDERS, make_optimizer
+from .relaxation import check_activation
 from .spaces import check_space, ops_and_edges, supernet
 
 
@@ -50,12 +51,14 @@ class SearchConfig:
     arch_lr: float = 3e-4         # Adam on alpha
     arch_betas: tuple[float, float] = (0.5, 0.999)
     arch_weight_decay: float = 1e-3
+    activation: str = "softmax"   # alpha -> mixing weights: "softmax" (DARTS) or "sigmoid"
     seed: int = 0
     log_every: int = 0            # also record alphas every k steps (0: per epoch only)
 
     def validate(self) -> SearchConfig:
         """Refuse values no search can run with, naming the field."""
         check_space(self.space)
+        check_activation(self.activation)
         if self.mode not in MODES:
             raise ValueError(f"mode: unknown mode {self.mode!r}; allowed: {', '.join(MODES)}")
         if self.order not in ORDERS:
@@ -148,7 +151,7 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
     data = data or load_dataset(config.dataset, image_size=config.image_size)
     seed_everything(config.seed)
     model = supernet(config.space, config.C, config.N, data.num_classes, data.in_channels,
-                     data.image_size).to(device)
+                     data.image_size, config.activation).to(device)
     hyper = {f.name: getattr(config, f.name) for f in fields(SearchConfig)
              if f.name in ("w_lr", "w_lr_min", "momentum", "nesterov", "w_weight_decay", "grad_clip",
                            "arch_lr", "arch_betas", "arch_weight_decay")}

@@ -22,12 +22,14 @@ def check_space(space: str) -> None:
 
 
 def supernet(space: str = "nb201", C: int = 16, N: int = 5, num_classes: int = 10, in_channels: int = 3,
-             input_size: int | None = None) -> nn.Module:
-    """The supernet of a search space.  ``N``: cells per stage (nb201) or cells in all (darts)."""
+             input_size: int | None = None, activation: str = "softmax") -> nn.Module:
+    """The supernet of a search space.  ``N``: cells per stage (nb201) or cells in all (darts);
+    ``activation``: softmax (DARTS) or sigmoid relaxation of alpha (``relaxation.py``)."""
     check_space(space)
     if space == "nb201":
-        return NB201Supernet(C, N, num_classes, in_channels, input_size)
-    return DartsSupernet(C, layers=N, num_classes=num_classes, in_channels=in_channels)
+        return NB201Supernet(C, N, num_classes, in_channels, input_size, activation)
+    return DartsSupernet(C, layers=N, num_classes=num_classes, in_channels=in_channels,
+                         activation=activation)
 
 
 def parse_genotype(genotype: Genotype | str) -> Genotype:

@@ -2,6 +2,8 @@
 
     x_j = sum_{i<j} sum_o softmax(alpha_{(i,j)})_o * o(x_i)                 (DARTS eq. 1-2)
 
+(or, with ``activation="sigmoid"``, sigmoid(alpha) in place of the softmax: ``relaxation.py``).
+
 One alpha matrix (6 edges x 5 ops) is shared by all cells.  The cell computes exactly that sum,
 but organised by source node rather than by edge, which is what makes it fast:
 
@@ -29,7 +31,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .genotypes import EDGES, NB201_OPS, NUM_NODES, NB201Genotype, derive_genotype
-from .nb201 import NB201Skeleton
+from .nb201 import NB201Network, NB201Skeleton
+from .relaxation import check_activation, mixing_weights
 
 SKIP, CONV1, CONV3, POOL = (NB201_OPS.index(op) for op in
                             ("skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"))
@@ -75,8 +78,9 @@ class NB201Supernet(NB201Skeleton):
     """The DARTS relaxation of NAS-Bench-201: weights w in the cells, architecture alpha."""
 
     def __init__(self, C: int = 16, N: int = 5, num_classes: int = 10, in_channels: int = 3,
-                 input_size: int | None = None):
+                 input_size: int | None = None, activation: str = "softmax"):
         super().__init__(SearchCell, C, N, num_classes, in_channels, input_size)
+        self.activation = check_activation(activation)
         self.alphas = nn.Parameter(1e-3 * torch.randn(len(EDGES), len(NB201_OPS)))
         self.to(memory_format=torch.channels_last)
 
@@ -84,8 +88,8 @@ class NB201Supernet(NB201Skeleton):
         return self.head(x.contiguous(memory_format=torch.channels_last), self.edge_weights())
 
     def edge_weights(self) -> torch.Tensor:
-        """softmax(alpha) per edge: the mixing weights of the five operations."""
-        return F.softmax(self.alphas, dim=-1)
+        """softmax(alpha) (or sigmoid) per edge: the mixing weights of the five operations."""
+        return mixing_weights(self.alphas, self.activation)
 
     def arch_parameters(self) -> list[nn.Parameter]:
         return [self.alphas]
@@ -96,10 +100,37 @@ class NB201Supernet(NB201Skeleton):
     def genotype(self, exclude_none: bool = False) -> NB201Genotype:
         return derive_genotype(self.alphas.detach(), exclude_none)
 
+    @torch.no_grad()
+    def set_onehot(self, genotype: NB201Genotype | str) -> None:
+        """Set alpha so that the mixing weights are exactly one-hot on ``genotype`` (float32 too)."""
+        genotype = NB201Genotype.parse(genotype) if isinstance(genotype, str) else genotype
+        self.alphas.fill_(-1e4)
+        for e, op in enumerate(genotype.ops):
+            self.alphas[e, NB201_OPS.index(op)] = 1e4
 
-def supernet(space: str = "nb201", C: int = 16, N: int = 5, num_classes: int = 10,
-             in_channels: int = 3, input_size: int | None = None) -> NB201Supernet:
-    """Build the supernet of a search space (``"nb201"``)."""
-    if space != "nb201":
-        raise ValueError(f"unknown search space {space!r}; allowed: nb201")
-    return NB201Supernet(C, N, num_classes, in_channels, input_size)
+    @torch.no_grad()
+    def discretize(self, genotype: NB201Genotype | str) -> NB201Network:
+        """The discrete network of ``genotype`` carrying this supernet's weights and its search-time
+        BN (no affine, batch statistics): under one-hot alpha on the same genotype both compute the
+        same function.  Each conv edge takes its C output channels of the fused convolution."""
+        genotype = NB201Genotype.parse(genotype) if isinstance(genotype, str) else genotype
+        stem, head = self.stem[0], self.classifier
+        net = NB201Network(genotype, self.C, self.N, head.out_features, stem.in_channels,
+                           affine=False, track_running_stats=False)
+        net.to(self.alphas.device, self.alphas.dtype)
+        own = dict(self.named_parameters())
+        for name, p in net.named_parameters():
+            if name in own:  # stem, reductions, classifier: the same module path in both
+                p.copy_(own[name])
+        for name, cell in self.named_modules():
+            if not isinstance(cell, SearchCell):
+                continue
+            discrete_cell = net.get_submodule(name)
+            for i, targets in enumerate(cell.targets):
+                for k, (j, e) in enumerate(zip(targets, cell.edge_index[i])):
+                    op, rows = genotype.ops[e], slice(k * cell.C, (k + 1) * cell.C)
+                    if op in ("nor_conv_1x1", "nor_conv_3x3"):
+                        fused = cell.conv1[i] if op == "nor_conv_1x1" else cell.conv3[i]
+                        discrete_cell.edge_ops[f"{i}_{j}"][1].weight.copy_(fused.weight[rows])
+        return net
+

@@ -23,9 +23,11 @@ def checked(cell) -> bool:
 
 
 def strip(nb) -> None:
+    nb.metadata.pop("widgets", None)  # the widget state of the run: large, and a run's, not the code's
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
+        cell.metadata.pop("execution", None)  # timestamps
         cell.execution_count = None
         cell.outputs = [o for o in cell.outputs if o.output_type == "stream" and o.name == "stdout"] \
             if checked(cell) else []

@@ -52,14 +52,17 @@ class PlainSearchCell(nn.Module):
 class PlainSupernet(NB201Skeleton):
     """The per-edge supernet, with the fast one's API (so that it can stand in for it in a search)."""
 
-    def __init__(self, C=16, N=5, num_classes=10, in_channels=3, input_size=None):
+    def __init__(self, C=16, N=5, num_classes=10, in_channels=3, input_size=None, activation="softmax"):
         super().__init__(PlainSearchCell, C, N, num_classes, in_channels, input_size)
         self.alphas = nn.Parameter(1e-3 * torch.randn(len(EDGES), len(NB201_OPS)))
+        self.activation = activation
 
     def forward(self, x):
         return self.head(x, self.edge_weights())
 
     def edge_weights(self):
+        if self.activation == "sigmoid":
+            return torch.sigmoid(self.alphas)
         return torch.softmax(self.alphas, dim=-1)
 
     def arch_parameters(self):

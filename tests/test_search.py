@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sdarts_lite import PRESETS, History, NB201Genotype, make_config, search
+from sdarts_lite import NB201_OPS, PRESETS, History, NB201Genotype, make_config, search
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = dict(C=4, N=1, epochs=2, batch_size=64)
@@ -42,6 +42,20 @@ def test_single_sees_the_whole_search_set_and_bilevel_half_of_it():
     single_steps = search(mode="single", progress=False, log_every=1, **SMALL).steps
     assert len([s for s in single_steps if s.epoch == 0]) == 1438 // 64
     assert single.config["mode"] == "single" and bilevel.config["mode"] == "bilevel"
+
+
+@pytest.mark.parametrize("space, size", [("nb201", SMALL), ("darts", dict(SMALL, N=3))])
+def test_sigmoid_relaxation_records_independent_op_weights(space, size):
+    """Sigmoid weights are each op's own: rows no longer sum to one, and the derived cell follows
+    the per-edge argmax, as under softmax."""
+    h = search(space=space, activation="sigmoid", mode="single", arch_lr=0.05, progress=False, **size)
+    rows = h.epochs[-1].alphas
+    assert all(0 < w < 1 for row in rows for w in row)
+    assert max(abs(sum(row) - 1) for row in rows) > 0.5  # about 5 x 0.5 (or 8 x 0.5) per row
+    if space == "nb201":
+        assert NB201Genotype.parse(h.genotype).ops == tuple(
+            NB201_OPS[max(range(5), key=row.__getitem__)] for row in rows)
+    assert 0 < h.param_free_share()[-1] < 1
 
 
 def test_callback_can_stop_a_search():
@@ -94,7 +108,7 @@ def test_cli_reports_bad_values_without_a_traceback(tmp_path):
     (dict(mode="trilevel"), "mode"), (dict(order=3), "order"), (dict(space="darts2"), "space"),
     (dict(epochs=0), "epochs"), (dict(batch_size=-4), "batch_size"), (dict(C=0), "C"),
     (dict(N=2.5), "N"), (dict(arch_lr=float("nan")), "arch_lr"), (dict(w_lr=-0.1), "w_lr"),
-    (dict(w_lr=float("inf")), "w_lr"), (dict(bogus=1), "bogus"),
+    (dict(w_lr=float("inf")), "w_lr"), (dict(bogus=1), "bogus"), (dict(activation="tanh"), "activation"),
 ])
 def test_bad_settings_name_the_field(overrides, field):
     with pytest.raises(ValueError, match=field):

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from sdarts_lite.study import study
+from sdarts_lite.study import study, sweep
 
 TINY = dict(C=4, N=1, epochs=2)
 
@@ -68,3 +68,18 @@ def test_ray_backend_matches_the_local_one(tmp_path):
     study(["bilevel1"], seeds=2, out=tmp_path / "local", workers=1, progress=False, **TINY)
     local, remote = (final_alphas(tmp_path / d, ["bilevel1"], 2) for d in ("local", "ray"))
     assert local == remote
+
+
+def test_sweep_varies_one_knob_at_a_time_and_tabulates_the_contrast(tmp_path):
+    axes = {"N": [1], "arch_lr": [3e-3, 3e-2]}
+    rows = sweep(axes, seeds=1, preset="digits", out=tmp_path / "runs", table=tmp_path / "sweep.md",
+                 command="the command", workers=1, progress=False, C=4, epochs=1)
+    assert [(r["N"], r["arch_lr"]) for r in rows] == [(1, 3e-3), (1, 3e-2)]  # the preset, then lr
+    for row in rows:
+        folder = tmp_path / "runs" / f"N-1_arch_lr-{row['arch_lr']}"
+        summary = json.loads((folder / "summary.json").read_text())
+        edges = {m: summary["runs"][m][0]["param_free_edges"] for m in ("single", "bilevel1")}
+        assert row["contrast"] == edges["bilevel1"] - edges["single"]
+    table = (tmp_path / "sweep.md").read_text()
+    assert "`the command`" in table and table.count("\n| 1 | 0.03 |") == 1
+    assert json.loads((tmp_path / "sweep.json").read_text()) == rows

@@ -69,10 +69,12 @@ def plain_edge_conv(plain, cell, i, j, op):
     return plain.get_submodule(cell).edges[EDGES.index((i, j))].ops[NB201_OPS.index(op)][1]
 
 
-@pytest.mark.parametrize("C, N, size", [(4, 2, 16), (3, 1, 12)])  # 12, 6, 3: odd sizes
-def test_fast_supernet_matches_plain_reference_outputs_and_gradients(C, N, size):
+@pytest.mark.parametrize("C, N, size, activation", [(4, 2, 16, "softmax"), (3, 1, 12, "softmax"),  # odd
+                                                     (4, 1, 16, "sigmoid")])
+def test_fast_supernet_matches_plain_reference_outputs_and_gradients(C, N, size, activation):
     torch.manual_seed(1)
-    fast, plain = supernet("nb201", C=C, N=N), PlainSupernet(C=C, N=N)
+    fast = supernet("nb201", C=C, N=N, activation=activation)
+    plain = PlainSupernet(C=C, N=N, activation=activation)
     with torch.no_grad():
         fast.alphas.normal_()
     copy_weights(fast, plain)
@@ -130,33 +132,14 @@ def test_fast_supernet_matches_xautodl():
                           name_of=lambda n: "arch_parameters" if n == "alphas" else xautodl_name(n))
 
 
-def onehot_pair(genotype: str, C=4, N=2):
-    """A supernet whose softmax alphas are exactly one-hot on ``genotype``, and the discrete
-    network of that genotype (search-time BN) carrying the same weights."""
-    g = NB201Genotype.parse(genotype)
-    net = supernet("nb201", C=C, N=N)
-    with torch.no_grad():
-        net.alphas.fill_(0.0)
-        for e, op in enumerate(g.ops):
-            net.alphas[e, NB201_OPS.index(op)] = 1e4  # softmax is exactly one-hot in float32
-    disc = discrete_network(g, C=C, N=N, affine=False, track_running_stats=False)
-    target = dict(disc.named_parameters())
-    with torch.no_grad():
-        for name, module in net.named_modules():
-            if type(module).__name__ != "SearchCell":
-                continue
-            cell = disc.get_submodule(name)
-            for i, targets in enumerate(module.targets):
-                for k, j in enumerate(targets):
-                    key, rows = f"{i}_{j}", slice(k * module.C, (k + 1) * module.C)
-                    op = g.ops[EDGES.index((i, j))]
-                    if op in ("nor_conv_1x1", "nor_conv_3x3"):
-                        conv = module.conv1[i] if op == "nor_conv_1x1" else module.conv3[i]
-                        cell.edge_ops[key][1].weight.copy_(conv.weight[rows])
-        for name, p in net.named_parameters():
-            if name in target:
-                target[name].copy_(p)
-    return net, disc
+def onehot_pair(genotype: str, C=4, N=2, activation="softmax"):
+    """A supernet whose mixing weights are one-hot on ``genotype``, and its ``discretize``d network:
+    an independently built NB201Network (search-time BN) carrying the supernet's weights."""
+    net = supernet("nb201", C=C, N=N, activation=activation)
+    for p in net.weight_parameters():  # no accidental agreement through default initialisation
+        torch.nn.init.normal_(p.data)
+    net.set_onehot(genotype)
+    return net, net.discretize(genotype)
 
 
 @pytest.mark.parametrize("genotype", [
@@ -165,9 +148,12 @@ def onehot_pair(genotype: str, C=4, N=2):
     "|avg_pool_3x3~0|+|nor_conv_1x1~0|none~1|+|none~0|nor_conv_1x1~1|avg_pool_3x3~2|",
     "|none~0|+|none~0|none~1|+|nor_conv_3x3~0|none~1|none~2|",
 ])
-def test_onehot_supernet_equals_discrete_network(genotype):
-    net, disc = onehot_pair(genotype)
+@pytest.mark.parametrize("activation", ["softmax", "sigmoid"])
+def test_onehot_supernet_equals_discrete_network(genotype, activation):
+    net, disc = onehot_pair(genotype, activation=activation)
     assert str(net.genotype()) == genotype
+    assert torch.equal(net.edge_weights(), F.one_hot(torch.tensor(
+        [NB201_OPS.index(op) for op in NB201Genotype.parse(genotype).ops]), len(NB201_OPS)).float())
     x, _ = batch()
     torch.testing.assert_close(net(x), disc(x), rtol=1e-5, atol=1e-5)
 
@@ -179,3 +165,8 @@ def test_discrete_network_leaves_out_none_and_counts_parameters():
     b = sum(p.numel() for p in discrete_network(convs, C=4, N=1).parameters())
     # one 3x3 conv (no bias) plus an affine BN per cell, cells of 4, 8 and 16 channels
     assert b - a == sum(c * c * 9 + 2 * c for c in (4, 8, 16))
+
+
+def test_unknown_activation_is_refused():
+    with pytest.raises(ValueError, match="activation: unknown 'relu'; allowed: softmax, sigmoid"):
+        supernet("nb201", C=4, N=1, activation="relu")
