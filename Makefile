@@ -27,7 +27,7 @@ test-browser: $(STAMP)  ## notebook 02 in JupyterLab, driven by headless Chromiu
 
 bench: $(STAMP)  ## search-step timings of the fast supernet against xautodl's (not a test)
 	$(PY) -m pip install --quiet --no-deps xautodl
-	$(PY) benchmarks/search_step.py
+	$(PY) benchmarks/search_step.py --digits
 
 notebooks: $(STAMP)  ## execute the notebooks, keep only the outputs nbval checks
 	$(PY) tests/notebook_outputs.py

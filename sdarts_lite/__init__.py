@@ -11,7 +11,7 @@ from .optimizers import BiLevel, SingleLevel, make_optimizer
 from .relaxation import ACTIVATIONS, mixing_weights
 from .search import PRESETS, SearchConfig, default_device, evaluate, make_config, search
 from .spaces import SPACES, parse_genotype, supernet
-from .study import study, sweep
+from .study import study, summary_lines, sweep
 from .supernet import NB201Supernet
 from .train import TrainResult, train_from_scratch
 from .viz import (
@@ -41,7 +41,7 @@ __all__ = [
     "load_dataset", "ImageData", "Batches", "DATASETS",
     # searching, its record, many searches
     "search", "SearchConfig", "PRESETS", "make_config", "default_device", "evaluate",
-    "History", "EpochRecord", "StepRecord", "study", "sweep",
+    "History", "EpochRecord", "StepRecord", "study", "summary_lines", "sweep",
     # evaluating derived cells
     "train_from_scratch", "TrainResult", "load_benchmark", "NB201Benchmark", "CellResult",
     # plots and drawings

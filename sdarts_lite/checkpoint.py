@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 from dataclasses import asdict
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .history import History
+from .history import History, write_atomically
 
 FORMAT = "sdarts-lite-checkpoint-1"
 
@@ -24,9 +23,7 @@ def save_checkpoint(path: Path, config, model, opt, generator, history) -> None:
                 "python": random.getstate()},
         "history": history.to_dict(),
     }
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    write_atomically(path, lambda tmp: torch.save(state, tmp))
 
 
 def load_checkpoint(path: Path, config, model, opt, generator, history) -> None:
@@ -39,12 +36,9 @@ def load_checkpoint(path: Path, config, model, opt, generator, history) -> None:
         raise ValueError(f"resume: {path} is not a readable checkpoint ({err})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ValueError(f"resume: {path} is not an sdarts-lite checkpoint")
-    saved = state["config"]
-    wanted = asdict(config)
-    differ = [k for k in wanted if _plain(saved.get(k)) != _plain(wanted[k])]
+    differ = config_differences(state["config"], config)
     if differ:
-        raise ValueError("resume: the checkpoint was made with a different configuration: " + ", ".join(
-            f"{k}={saved.get(k)!r} (now {wanted[k]!r})" for k in differ))
+        raise ValueError(f"resume: the checkpoint was made with a different configuration: {differ}")
     model.load_state_dict(state["model"])
     opt.load_state_dict(state["optimizer"])
     generator.set_state(state["data_generator"])
@@ -56,5 +50,9 @@ def load_checkpoint(path: Path, config, model, opt, generator, history) -> None:
     history.genotype = restored.genotype
 
 
-def _plain(value):
-    return list(value) if isinstance(value, tuple) else value
+def config_differences(saved: dict, config) -> str:
+    """The settings in which a saved configuration (a dict) differs from ``config``, or ''."""
+    wanted = asdict(config)
+    plain = lambda v: list(v) if isinstance(v, tuple) else v  # JSON turns tuples into lists
+    return ", ".join(f"{k}={saved.get(k)!r} (now {v!r})" for k, v in wanted.items()
+                     if plain(saved.get(k)) != plain(v))

@@ -1,25 +1,32 @@
-"""Command line: ``python -m sdarts_lite search|compare ...`` (``--help`` on each)."""
+"""Command line: ``python -m sdarts_lite search|compare|study|sweep|train ...`` (``--help`` on each)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
 
+from .data import DATASETS
 from .lookup import load_benchmark
 from .relaxation import ACTIVATIONS
 from .search import PRESETS, SearchConfig, make_config, search
-from .study import SWEEP_GRID, study, sweep
+from .spaces import SPACES
+from .study import STUDY_MODES, SWEEP_AXES, study, summary_lines, sweep
 from .train import train_from_scratch
 from .viz import write_report
 
+# The SearchConfig fields that have a flag of the same name.
+SEARCH_FLAGS = ("space", "dataset", "image_size", "epochs", "batch_size", "C", "N", "w_lr", "arch_lr",
+                "activation", "log_every")
 
-def add_search_options(p: argparse.ArgumentParser) -> None:
+
+def add_search_options(p: argparse.ArgumentParser, seed: bool = True) -> None:
     p.add_argument("--preset", default="digits", choices=sorted(PRESETS),
                    help="starting values (default: digits, the CPU demo); flags below override them")
-    p.add_argument("--space", default=None, help="search space (nb201)")
-    p.add_argument("--dataset", default=None, help="digits, cifar10 or cifar100")
+    p.add_argument("--space", default=None, choices=SPACES, help="search space (default: the preset's)")
+    p.add_argument("--dataset", default=None, choices=DATASETS, help="default: the preset's")
     p.add_argument("--image-size", type=int, default=None, help="resize images to this size")
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=None)
@@ -29,7 +36,8 @@ def add_search_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--arch-lr", type=float, default=None, help="Adam learning rate of alpha")
     p.add_argument("--activation", default=None, choices=ACTIVATIONS,
                    help="alpha -> mixing weights: softmax (DARTS, the default) or sigmoid")
-    p.add_argument("--seed", type=int, default=0)
+    if seed:
+        p.add_argument("--seed", type=int, default=0)
     p.add_argument("--log-every", type=int, default=None, help="record alphas every k steps too")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -37,10 +45,8 @@ def add_search_options(p: argparse.ArgumentParser) -> None:
 
 
 def config_from(args: argparse.Namespace, **fixed) -> SearchConfig:
-    values = {k: getattr(args, k) for k in ("space", "dataset", "image_size", "epochs", "batch_size",
-                                            "C", "N", "w_lr", "arch_lr", "activation", "seed",
-                                            "log_every")}
-    return make_config(args.preset, **{**values, **fixed})
+    values = {k: getattr(args, k) for k in SEARCH_FLAGS}
+    return make_config(args.preset, seed=args.seed, **{**values, **fixed})
 
 
 def run_search(args: argparse.Namespace) -> None:
@@ -52,43 +58,46 @@ def run_search(args: argparse.Namespace) -> None:
 
 
 def run_compare(args: argparse.Namespace) -> None:
-    runs = {"single": dict(mode="single"), "bilevel (1st order)": dict(mode="bilevel", order=1)}
     histories = {}
-    for (label, fixed), folder in zip(runs.items(), ("single", "bilevel1")):
-        histories[label] = search(config_from(args, **fixed), out=args.out / folder,
+    for label, folder in (("single", "single"), ("bilevel (1st order)", "bilevel1")):
+        mode, order = STUDY_MODES[folder]
+        histories[label] = search(config_from(args, mode=mode, order=order), out=args.out / folder,
                                   device=args.device, progress=not args.quiet)
     report = write_report(histories, args.out / "report.html",
                           f"single vs bi-level DARTS on {histories['single'].config['dataset']}, "
                           f"seed {args.seed}")
     for label, h in histories.items():
-        print(f"{label:>20}: {h.genotype}  ({h.param_free_edges()[-1]}/6 parameter-free edges)")
+        print(f"{label:>20}: {h.genotype}  ({h.param_free_edges()[-1]}/{h.num_edges()} parameter-free edges)")
     print(f"wrote {report}")
 
 
+def parse_modes(text: str) -> list[str]:
+    return [m.strip() for m in text.split(",") if m.strip()]
+
+
 def run_study(args: argparse.Namespace) -> None:
-    values = {k: getattr(args, k) for k in ("space", "dataset", "image_size", "epochs", "batch_size",
-                                            "C", "N", "w_lr", "arch_lr", "activation")}
-    summary = study(modes=[m.strip() for m in args.modes.split(",") if m.strip()], seeds=args.seeds,
-                    preset=args.preset, out=args.out, backend=args.backend, workers=args.workers,
-                    nb201=args.nb201, ray_address=args.ray_address, progress=not args.quiet,
+    values = {k: getattr(args, k) for k in SEARCH_FLAGS}
+    summary = study(modes=parse_modes(args.modes), seeds=args.seeds, preset=args.preset, out=args.out,
+                    backend=args.backend, workers=args.workers, nb201=args.nb201,
+                    ray_address=args.ray_address, device=args.device, progress=not args.quiet,
                     **{k: v for k, v in values.items() if v is not None})
-    for mode, stats in summary["summary"].items():
-        line = (f"{mode:>9}: parameter-free edges {stats['param_free_edges']['mean']:.2f} "
-                f"± {stats['param_free_edges']['std']:.2f}, weight {stats['param_free_share']['mean']:.3f}")
-        if "cifar10" in stats:
-            line += f", NAS-Bench-201 CIFAR-10 median {stats['cifar10']['median']:.2f}%"
-        print(line)
+    print("\n".join(summary_lines(summary)))
     print(f"wrote {args.out / 'summary.json'} and {args.out / 'report.html'}")
 
 
 def run_sweep(args: argparse.Namespace) -> None:
     command = "python -m sdarts_lite " + " ".join(sys.argv[1:])
-    rows = sweep(seeds=args.seeds, modes=[m.strip() for m in args.modes.split(",")], out=args.out,
+    try:
+        axes = json.loads(args.axes) if args.axes else None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"axes: not JSON ({err})") from None
+    rows = sweep(axes, seeds=args.seeds, modes=parse_modes(args.modes), out=args.out,
+                 preset=args.preset,
                  nb201=args.nb201, table=args.table, command=command, workers=args.workers,
                  progress=not args.quiet)
     best = max(rows, key=lambda r: r["contrast"])
     print(f"strongest contrast {best['contrast']:+.2f} parameter-free edges (bi-level minus single) at "
-          + ", ".join(f"{k}={best[k]}" for k in SWEEP_GRID))
+          + ", ".join(f"{k}={best[k]}" for k in axes or SWEEP_AXES))
     print(f"wrote {args.table}")
 
 
@@ -120,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     add_search_options(p)
     p.set_defaults(run=run_compare)
     p = sub.add_parser("study", help="every (mode, seed) search, summarised over seeds")
-    add_search_options(p)
+    add_search_options(p, seed=False)
     p.add_argument("--seeds", type=int, default=10, help="run seeds 0..SEEDS-1")
     p.add_argument("--modes", default="single,bilevel1,bilevel2",
                    help="comma-separated, of single, bilevel1, bilevel2")
@@ -150,6 +159,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True, type=Path)
     p.set_defaults(run=run_train)
     p = sub.add_parser("sweep", help="studies over the knobs that decide collapse at laptop scale")
+    p.add_argument("--preset", default="digits", choices=sorted(PRESETS),
+                   help="the setting every knob is varied around (default: digits)")
+    p.add_argument("--axes", default=None,
+                   help="JSON: knob -> values, varied one at a time (default: "
+                   + json.dumps(SWEEP_AXES) + ")")
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--modes", default="single,bilevel1")
     p.add_argument("--workers", type=int, default=None)
@@ -161,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         args.run(args)
-    except (ValueError, FileNotFoundError, FloatingPointError) as err:
+    except (ValueError, OSError, FloatingPointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0

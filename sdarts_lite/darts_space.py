@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .checks import positive_int
 from .darts_ops import PRIMITIVES, FactorizedReduce, darts_op, search_op
 from .genotypes import PARAM_FREE_OPS
 from .ops import Identity, ReLUConvBN
@@ -34,12 +35,6 @@ STEPS = 4  # intermediate nodes
 NODES = range(2, 2 + STEPS)  # their numbers
 DARTS_EDGES = tuple((i, j) for j in NODES for i in range(j))  # (from, to)
 FIELDS = ("normal", "normal_concat", "reduce", "reduce_concat")
-SEARCH_SIZES = {  # width C and cell count of the search network
-    "digits": dict(C=8, layers=5),    # 8x8 digits on a CPU (reductions after cells 1 and 3)
-    "cifar10": dict(C=16, layers=8),  # the DARTS paper's CIFAR-10 search
-}
-
-
 @dataclass(frozen=True)
 class DartsGenotype:
     """A discrete DARTS cell pair: ``normal[2k]``, ``normal[2k+1]`` are the two ``(op, input)``
@@ -82,8 +77,13 @@ class DartsGenotype:
             raise ValueError(f"genotype lacks field(s) {', '.join(missing)}")
         return cls(**values)
 
+    @property
+    def num_edges(self) -> int:
+        """Edges of both cells: two per intermediate node, 16 for DARTS' cells."""
+        return len(self.normal) + len(self.reduce)
+
     def num_param_free(self) -> int:
-        """Edges of both cells (of 16) carrying a parameter-free operation (pools, skip_connect)."""
+        """Edges of both cells carrying a parameter-free operation (none, pools, skip_connect)."""
         return sum(op in PARAM_FREE_OPS for op, _ in self.normal + self.reduce)
 
     def __str__(self) -> str:
@@ -172,12 +172,9 @@ def derive_darts_genotype(alphas_normal: torch.Tensor, alphas_reduce: torch.Tens
 def check_sizes(C: int, layers: int, num_classes: int, in_channels: int,
                 reductions: Sequence[int] | None) -> tuple[int, ...]:
     """Refuse sizes the network cannot build, naming the field; return the reduction positions."""
-    for name, value in (("C", C), ("layers", layers), ("in_channels", in_channels),
-                        ("num_classes", num_classes)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if num_classes < 2:
-        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
+    for name, value in (("C", C), ("layers", layers), ("in_channels", in_channels)):
+        positive_int(name, value)
+    positive_int("num_classes", num_classes, minimum=2)
     positions = (layers // 3, 2 * layers // 3) if reductions is None else tuple(reductions)
     if not positions or any(type(r) is not int or not 0 <= r < layers for r in positions):
         raise ValueError(f"reductions must be cell positions in 0..{layers - 1}, got {reductions!r}")

@@ -1,8 +1,9 @@
 """Datasets as in-memory image tensors, and seeded batch streams over them.
 
 ``digits`` is scikit-learn's bundled 8x8 handwritten digits (1,797 real images, offline: the
-default).  ``cifar10`` / ``cifar100`` come through torchvision: downloaded when online, or read
-from files the user put in place.  Every dataset is split into a *search* set, which searches
+default); ``shapes`` a harder 12x12 image set the kit generates itself (``shapes.py``).
+``cifar10`` / ``cifar100`` come through torchvision: downloaded when online, or read from files
+the user put in place.  Every dataset is split into a *search* set, which searches
 use (bi-level halves it, as DARTS does), and a held-out *test* set that no update ever sees.
 """
 
@@ -16,7 +17,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-DATASETS = ("digits", "cifar10", "cifar100")
+from .checks import one_of, positive_int
+from .shapes import make_shapes
+
+DATASETS = ("digits", "shapes", "cifar10", "cifar100")
 CIFAR_STATS = {  # per-channel mean and std of the training images
     "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
     "cifar100": ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)),
@@ -59,12 +63,13 @@ def default_root() -> Path:
 def load_dataset(name: str = "digits", root: str | os.PathLike | None = None, download: bool = True,
                  image_size: int | None = None) -> ImageData:
     """Load ``digits``, ``cifar10`` or ``cifar100``; ``image_size`` resizes (bilinear)."""
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; allowed: {', '.join(DATASETS)}")
-    if image_size is not None and (isinstance(image_size, bool) or not isinstance(image_size, int)
-                                   or image_size < 4):
-        raise ValueError(f"image_size must be an integer of at least 4, got {image_size!r}")
-    data = _digits() if name == "digits" else _cifar(name, Path(root or default_root()), download)
+    one_of("dataset", name, DATASETS)
+    if image_size is not None:
+        positive_int("image_size", image_size, minimum=4)
+    if name in ("digits", "shapes"):
+        data = _digits() if name == "digits" else _shapes()
+    else:
+        data = _cifar(name, Path(root or default_root()), download)
     if image_size is not None and image_size != data.image_size:
         data.search_x, data.test_x = (_resize(x, image_size) for x in (data.search_x, data.test_x))
     return data
@@ -87,6 +92,14 @@ def _digits(test_fraction: float = 0.2) -> ImageData:
     mean = float(x.float().mean() / 255)
     std = float(x.float().std() / 255)
     return ImageData("digits", x[search], y[search], x[test], y[test], 10, (mean,), (std,), False)
+
+
+def _shapes(n_search: int = 1400, n_test: int = 400) -> ImageData:
+    """Search and test images from different seeds: no image is in both."""
+    (sx, sy), (tx, ty) = (make_shapes(n, seed=seed) for n, seed in ((n_search, 0), (n_test, 1)))
+    mean, std = float(sx.mean() / 255), float(sx.std() / 255)
+    return ImageData("shapes", torch.from_numpy(sx), torch.from_numpy(sy), torch.from_numpy(tx),
+                     torch.from_numpy(ty), 10, (mean,), (std,), False)
 
 
 def _cifar(name: str, root: Path, download: bool) -> ImageData:

@@ -75,6 +75,10 @@ class NB201Genotype:
         """``(from, to, op)`` for every edge."""
         return [(i, j, op) for (i, j), op in zip(EDGES, self.ops)]
 
+    @property
+    def num_edges(self) -> int:
+        return len(self.ops)
+
     def num_param_free(self) -> int:
         """Edges carrying a parameter-free operation (none, skip_connect, avg_pool_3x3)."""
         return sum(op in PARAM_FREE_OPS for op in self.ops)

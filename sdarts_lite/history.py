@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from .spaces import parse_genotype
 
 @dataclass
 class StepRecord:
-    """Softmax weights every few steps: the fine-grained alpha trajectory."""
+    """Mixing weights every few steps (``log_every``): the fine-grained alpha trajectory."""
 
     epoch: int
     step: int
@@ -22,7 +23,8 @@ class StepRecord:
 
 @dataclass
 class EpochRecord:
-    """One epoch: softmax alphas per edge (6 x 5), losses, accuracies, derived cell, time.
+    """One epoch: the mixing weights (softmax, or sigmoid, of alpha; one row per alpha row: 6 x 5
+    for NAS-Bench-201, 28 x 8 for DARTS), losses, accuracies, derived cell, time.
 
     ``train_*`` averages the batches that updated w; ``valid_*`` is the supernet on the held-out
     split, which no update ever sees (the same split for every mode, so they compare).
@@ -41,6 +43,9 @@ class EpochRecord:
 
 @dataclass
 class History:
+    """The plain record of one search: its configuration, one EpochRecord per epoch, StepRecords
+    every ``log_every`` steps, the derived genotype; saved and loaded as JSON."""
+
     config: dict
     epochs: list[EpochRecord] = field(default_factory=list)
     steps: list[StepRecord] = field(default_factory=list)
@@ -48,6 +53,7 @@ class History:
     stopped: bool = False  # ended early by the caller (a Stop button), not by the epoch count
     ops: list[str] = field(default_factory=lambda: list(NB201_OPS))
     edges: list[list[int]] = field(default_factory=lambda: [list(e) for e in EDGES])
+    steps_per_epoch: int = 0  # places a StepRecord within its epoch
 
     def param_free_share(self) -> list[float]:
         """Per epoch, the mean softmax weight on parameter-free operations (none, skip_connect,
@@ -55,6 +61,10 @@ class History:
         cols = [k for k, op in enumerate(self.ops) if op in PARAM_FREE_OPS]
         return [sum(sum(row[c] for c in cols) / sum(row) for row in r.alphas) / len(r.alphas)
                 for r in self.epochs]
+
+    def num_edges(self) -> int:
+        """Edges of the derived cell(s): 6 for NAS-Bench-201, 16 for DARTS' normal and reduction cells."""
+        return parse_genotype(self.genotype).num_edges
 
     def param_free_edges(self) -> list[int]:
         """Per epoch, how many edges of the derived cell carry a parameter-free operation."""
@@ -65,17 +75,21 @@ class History:
 
     @classmethod
     def from_dict(cls, d: dict) -> History:
-        return cls(config=d["config"], epochs=[EpochRecord(**r) for r in d["epochs"]],
-                   steps=[StepRecord(**r) for r in d.get("steps", [])], genotype=d["genotype"],
-                   stopped=d.get("stopped", False), ops=d["ops"], edges=d["edges"])
+        return cls(**{**d, "epochs": [EpochRecord(**r) for r in d["epochs"]],
+                        "steps": [StepRecord(**r) for r in d["steps"]]})
 
     def save(self, path: str | os.PathLike) -> None:
         """Write JSON atomically (a temporary file, then a rename)."""
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=1))
-        os.replace(tmp, path)
+        write_atomically(Path(path), lambda tmp: tmp.write_text(json.dumps(self.to_dict(), indent=1)))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> History:
         return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    """``write`` a temporary file beside ``path``, then rename it: a kill at any moment leaves
+    either the old file or the new one, never a half-written one."""
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, path)

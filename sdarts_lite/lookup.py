@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .checks import one_of
 from .genotypes import NUM_NODES, NB201Genotype
 
 ENV_VAR = "SDARTS_NB201"
@@ -113,10 +114,8 @@ class NB201Benchmark:
     def accuracies(self, dataset: str = "cifar10", per: str = "cell") -> np.ndarray:
         """Test accuracies (%) of every cell as the benchmark lists them (``per="cell"``, 15,625
         values), or of every isomorphism class (``per="class"``, the values ranks count)."""
-        if dataset not in DATASETS:
-            raise ValueError(f"unknown dataset {dataset!r}; allowed: {', '.join(DATASETS)}")
-        if per not in ("cell", "class"):
-            raise ValueError(f"per must be 'cell' or 'class', got {per!r}")
+        one_of("dataset", dataset, DATASETS)
+        one_of("per", per, ("cell", "class"))
         return (self.cell_acc if per == "cell" else self.class_acc)[dataset].copy()
 
 

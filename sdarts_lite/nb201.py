@@ -12,21 +12,18 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from .checks import positive_int
 from .genotypes import NUM_NODES, NB201Genotype
 from .ops import ResNetBasicblock, nb201_op
 
 
 def check_geometry(C: int, N: int, in_channels: int, num_classes: int, input_size: int | None) -> None:
     """Refuse sizes the skeleton cannot build, naming the field."""
-    for name, value in (("C", C), ("N", N), ("in_channels", in_channels), ("num_classes", num_classes)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if num_classes < 2:
-        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
-    if input_size is not None and (not isinstance(input_size, int) or input_size < 4):
-        raise ValueError(
-            f"input_size must be an integer of at least 4 (two stride-2 reductions), got {input_size!r}"
-        )
+    for name, value in (("C", C), ("N", N), ("in_channels", in_channels)):
+        positive_int(name, value)
+    positive_int("num_classes", num_classes, minimum=2)
+    if input_size is not None:
+        positive_int("input_size", input_size, minimum=4)  # two stride-2 reductions
 
 
 class NB201Skeleton(nn.Module):

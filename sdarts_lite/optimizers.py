@@ -22,6 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checks import one_of
+
 Batch = tuple[torch.Tensor, torch.Tensor]
 MODES = ("single", "bilevel")
 ORDERS = (1, 2)
@@ -137,7 +139,8 @@ class BiLevel(Optimizer):
         return result(loss, logits, w_batch[1])
 
     def virtual_step(self, train_grads) -> list[torch.Tensor]:
-        """The SGD step w would take (momentum and weight decay included, as DARTS does)."""
+        """DARTS' approximation of w's next step (its ``_compute_unrolled_model``): the gradient
+        plus weight decay plus momentum times the buffer; plain momentum, no Nesterov, no clipping."""
         group = self.w_opt.param_groups[0]
         steps = []
         for p, g in zip(self.weights, train_grads):
@@ -152,6 +155,8 @@ class BiLevel(Optimizer):
             p.add_(d, alpha=scale)
 
     def unrolled_alpha_grads(self, w_batch: Batch, alpha_batch: Batch) -> list[torch.Tensor]:
+        """DARTS eq. 7-8: grad_alpha L_val(w', alpha) - xi * Hessian-vector product, with
+        w' = w - xi * step and the product by central finite differences around w."""
         xi = self.w_lr
         backup = [p.detach().clone() for p in self.weights]
         _, _, train_grads = loss_and_grads(self.model, w_batch, self.weights)
@@ -174,10 +179,8 @@ class BiLevel(Optimizer):
 
 def make_optimizer(mode: str, model: nn.Module, epochs: int, order: int = 1, **hyper) -> Optimizer:
     """``single`` or ``bilevel`` (``order`` 1 or 2), with the recipe's hyperparameters."""
-    if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}; allowed: {', '.join(MODES)}")
-    if order not in ORDERS:
-        raise ValueError(f"unknown order {order!r}; allowed: 1 (first-order), 2 (second-order)")
+    one_of("mode", mode, MODES)
+    one_of("order", order, ORDERS)
     if mode == "single":
         return SingleLevel(model, epochs, **hyper)
     return BiLevel(model, epochs, order, **hyper)

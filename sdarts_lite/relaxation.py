@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import torch
 
+from .checks import one_of
+
 ACTIVATIONS = ("softmax", "sigmoid")
 
 
 def check_activation(activation: str) -> str:
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation: unknown {activation!r}; allowed: {', '.join(ACTIVATIONS)}")
-    return activation
+    return one_of("activation", activation, ACTIVATIONS)
 
 
 def mixing_weights(alphas: torch.Tensor, activation: str = "softmax") -> torch.Tensor:

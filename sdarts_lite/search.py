@@ -22,7 +22,8 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .checkpoint import load_checkpoint, save_checkpoint
-from .data import Batches, ImageData, load_dataset
+from .checks import non_negative_int, non_negative_number, one_of, positive_int, positive_number
+from .data import DATASETS, Batches, ImageData, load_dataset
 from .history import EpochRecord, History, StepRecord
 from .optimizers import MODES, ORDERS, make_optimizer
 from .relaxation import check_activation
@@ -59,24 +60,19 @@ class SearchConfig:
         """Refuse values no search can run with, naming the field."""
         check_space(self.space)
         check_activation(self.activation)
-        if self.mode not in MODES:
-            raise ValueError(f"mode: unknown mode {self.mode!r}; allowed: {', '.join(MODES)}")
-        if self.order not in ORDERS:
-            raise ValueError(f"order: must be 1 or 2, got {self.order!r}")
+        one_of("mode", self.mode, MODES)
+        one_of("order", self.order, ORDERS)
+        one_of("dataset", self.dataset, DATASETS)
+        if self.image_size is not None:
+            positive_int("image_size", self.image_size, minimum=4)
         for name in ("C", "N", "epochs", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name}: must be a positive integer, got {value!r}")
+            positive_int(name, getattr(self, name))
         for name in ("w_lr", "arch_lr", "grad_clip"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-                raise ValueError(f"{name}: must be a positive finite number, got {value!r}")
+            positive_number(name, getattr(self, name))
         for name in ("w_lr_min", "momentum", "w_weight_decay", "arch_weight_decay"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise ValueError(f"{name}: must be a non-negative finite number, got {value!r}")
-        if isinstance(self.log_every, bool) or not isinstance(self.log_every, int) or self.log_every < 0:
-            raise ValueError(f"log_every: must be a non-negative integer, got {self.log_every!r}")
+            non_negative_number(name, getattr(self, name))
+        non_negative_int("log_every", self.log_every)
+        non_negative_int("seed", self.seed)
         return self
 
 
@@ -87,6 +83,9 @@ PRESETS: dict[str, dict] = {
     # The laptop demo: 8x8 digits, a narrow one-cell-per-stage supernet, seconds per epoch on
     # 2 CPU cores; alpha's learning rate raised so that alpha visibly moves in a few epochs.
     "digits": dict(dataset="digits", C=8, N=1, epochs=20, batch_size=64, arch_lr=3e-3),
+    # The stability study's setting: the demo with alpha's learning rate at 1e-3, where the sweep
+    # (assets/sweep.md) found bi-level's drift to parameter-free operations clearest.
+    "digits-study": dict(dataset="digits", C=8, N=1, epochs=20, batch_size=64, arch_lr=1e-3),
     # The DARTS CNN space (N = cells in all, reductions at N//3 and 2N//3; DARTS' weight decay):
     # the paper's CIFAR-10 search, and a small CPU one on digits.
     "darts-cifar10": dict(space="darts", dataset="cifar10", C=16, N=8, epochs=50, batch_size=64,
@@ -96,14 +95,19 @@ PRESETS: dict[str, dict] = {
 }
 
 
+def check_settings(settings: dict) -> None:
+    """Refuse names that are not SearchConfig fields (a typo would otherwise pass silently)."""
+    known = {f.name for f in fields(SearchConfig)}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise ValueError(f"unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(sorted(known))}")
+
+
 def make_config(preset: str | None = "digits", **overrides) -> SearchConfig:
     """A SearchConfig from a preset (``None``: the recipe defaults) and field overrides."""
     if preset is not None and preset not in PRESETS:
         raise ValueError(f"preset: unknown preset {preset!r}; allowed: {', '.join(PRESETS)}")
-    known = {f.name for f in fields(SearchConfig)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise ValueError(f"unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(sorted(known))}")
+    check_settings(overrides)
     base = PRESETS.get(preset, {}) if preset else {}
     return SearchConfig(**{**base, **{k: v for k, v in overrides.items() if v is not None}}).validate()
 
@@ -146,6 +150,7 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
     ``callback(history)`` is called after every recorded step and epoch; returning True stops
     the search (the history says ``stopped``).
     """
+    check_settings(overrides)
     config = (replace(config, **overrides) if config else make_config(preset, **overrides)).validate()
     device = torch.device(device) if device is not None else default_device()
     data = data or load_dataset(config.dataset, image_size=config.image_size)
@@ -173,7 +178,7 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
         raise ValueError("resume: needs out=, the folder that holds checkpoint.pt")
     if resume and (out / "checkpoint.pt").exists():  # nothing saved yet: start from the beginning
         load_checkpoint(out / "checkpoint.pt", config, model, opt, gen, history)
-    steps_per_epoch = min(len(w_stream), len(a_stream))
+    steps_per_epoch = history.steps_per_epoch = min(len(w_stream), len(a_stream))
     bar = tqdm(total=config.epochs * steps_per_epoch, initial=len(history.epochs) * steps_per_epoch,
                disable=not progress, desc=f"{config.mode}{config.order if opt.uses_split else ''}",
                unit="step", leave=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from .checks import one_of
 from .darts_ops import PRIMITIVES
 from .darts_space import DARTS_EDGES, DartsGenotype, DartsSupernet
 from .genotypes import EDGES, NB201_OPS, NB201Genotype
@@ -17,8 +18,7 @@ Genotype = NB201Genotype | DartsGenotype
 
 
 def check_space(space: str) -> None:
-    if space not in SPACES:
-        raise ValueError(f"space: unknown search space {space!r}; allowed: {', '.join(SPACES)}")
+    one_of("space", space, SPACES)
 
 
 def supernet(space: str = "nb201", C: int = 16, N: int = 5, num_classes: int = 10, in_channels: int = 3,

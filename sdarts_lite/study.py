@@ -20,27 +20,33 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from .checkpoint import config_differences
+from .checks import one_of, positive_int
 from .history import History
-from .search import SearchConfig, make_config, search
+from .search import SearchConfig, check_settings, make_config, search
 from .viz import write_study_report
 
 STUDY_MODES = {"single": ("single", 1), "bilevel1": ("bilevel", 1), "bilevel2": ("bilevel", 2)}
 BACKENDS = ("local", "ray")
 
 
-def run_one(config: dict, out: str, threads: int) -> dict:
+def run_one(config: dict, out: str, threads: int, device: str | None = None) -> dict:
     """One search (resumed if a checkpoint exists), summarised.  Runs in a worker process."""
     torch.set_num_threads(threads)
-    history = search(SearchConfig(**config), out=out, resume=True, progress=False)
+    history = search(SearchConfig(**config), out=out, resume=True, device=device, progress=False)
     return {"out": out, "history": history.to_dict()}
 
 
 def finished(config: SearchConfig, out: Path) -> History | None:
-    """The run's history if it completed all its epochs, else None."""
+    """The run's history if it completed all its epochs, else None; a finished run made with
+    other settings is refused, not mixed into the study."""
     path = out / "history.json"
     if not path.is_file():
         return None
     history = History.load(path)
+    differ = config_differences(history.config, config)
+    if differ:
+        raise ValueError(f"out: {out} holds a run with other settings ({differ}); choose another --out")
     return history if len(history.epochs) == config.epochs and not history.stopped else None
 
 
@@ -50,13 +56,14 @@ def measures(history: History, lookup=None) -> dict:
         "seed": history.config["seed"],
         "genotype": history.genotype,
         "param_free_edges": history.param_free_edges()[-1],
+        "edges": history.num_edges(),
         "param_free_share": history.param_free_share()[-1],
         "valid_acc": history.epochs[-1].valid_acc,
         "seconds": history.epochs[-1].seconds,
         "param_free_share_per_epoch": history.param_free_share(),
         "param_free_edges_per_epoch": history.param_free_edges(),
     }
-    if lookup is not None:
+    if lookup is not None and history.config["space"] == "nb201":  # the benchmark holds NB201 cells only
         record["cifar10"] = lookup.query(history.genotype).accuracy["cifar10"]
     return record
 
@@ -77,24 +84,40 @@ def summarise(runs: dict[str, list[dict]]) -> dict:
     return out
 
 
+def summary_lines(summary: dict) -> list[str]:
+    """One line per mode of a study's ``summary.json``: parameter-free edges (mean, spread, per
+    seed), parameter-free weight and, when looked up, the median NAS-Bench-201 CIFAR-10 accuracy."""
+    lines = []
+    for mode, stats in summary["summary"].items():
+        edges = stats["param_free_edges"]
+        per_seed = " ".join(str(r["param_free_edges"]) for r in summary["runs"][mode])
+        line = (f"{mode:>9}: parameter-free edges {edges['mean']:.2f} ± {edges['std']:.2f} "
+                f"of {summary['runs'][mode][0]['edges']} "
+                f"(seeds: {per_seed}), weight {stats['param_free_share']['mean']:.3f}")
+        if "cifar10" in stats:
+            line += f", NAS-Bench-201 CIFAR-10 median {stats['cifar10']['median']:.2f}%"
+        lines.append(line)
+    return lines
+
+
 def study(modes: list[str] | tuple[str, ...] = ("single", "bilevel1", "bilevel2"), seeds: int = 10,
           preset: str | None = "digits", out: str | os.PathLike = "runs/study", backend: str = "local",
           workers: int | None = None, threads: int = 1, nb201: str | os.PathLike | None = None,
-          ray_address: str | None = None, progress: bool = True, **overrides) -> dict:
+          ray_address: str | None = None, device: str | None = None, progress: bool = True,
+          **overrides) -> dict:
     """Run every (mode, seed) search and write ``summary.json`` and ``report.html`` to ``out``.
 
     ``seeds`` runs seeds 0..seeds-1; ``workers`` processes (default: cores // threads) run at
     once locally; ``backend="ray"`` sends the runs to a Ray cluster instead (``ray_address``,
     default: a local Ray).  ``nb201``: a NAS-Bench-201 table to look the derived cells up in.
+    ``device``: where each search runs (default: CUDA when present; on one GPU, ``workers=1``).
     """
     unknown = [m for m in modes if m not in STUDY_MODES]
     if unknown or not modes:
         raise ValueError(f"modes: unknown {', '.join(unknown) or '(none given)'}; "
                          f"allowed: {', '.join(STUDY_MODES)}")
-    if backend not in BACKENDS:
-        raise ValueError(f"backend: unknown {backend!r}; allowed: {', '.join(BACKENDS)}")
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise ValueError(f"seeds: must be a positive integer, got {seeds!r}")
+    one_of("backend", backend, BACKENDS)
+    positive_int("seeds", seeds)
     lookup = None
     if nb201 is not None:
         from .lookup import load_benchmark
@@ -110,7 +133,7 @@ def study(modes: list[str] | tuple[str, ...] = ("single", "bilevel1", "bilevel2"
     histories = {key: h for key, (config, path) in plan.items() if (h := finished(config, path))}
     todo = [key for key in plan if key not in histories]
     bar = tqdm(total=len(plan), initial=len(histories), disable=not progress, desc="study", unit="run")
-    jobs = [(asdict(plan[k][0]), str(plan[k][1]), threads) for k in todo]
+    jobs = [(asdict(plan[k][0]), str(plan[k][1]), threads, device) for k in todo]
     for k, result in _execute(jobs, backend, workers, threads, ray_address):
         histories[todo[k]] = History.from_dict(result["history"])
         bar.update(1)
@@ -161,12 +184,15 @@ def _execute(jobs: list[tuple], backend: str, workers: int | None, threads: int,
 # preset (a full product of them would cost hours on 2 cores).
 SWEEP_AXES: dict[str, list] = {
     "N": [1, 2, 3], "C": [4, 8, 16], "image_size": [None, 16], "arch_lr": [3e-4, 1e-3, 3e-3, 1e-2],
-    "epochs": [10, 20, 40], "activation": ["softmax", "sigmoid"],
+    "epochs": [10, 20, 40], "activation": ["softmax", "sigmoid"], "dataset": ["digits", "shapes"],
 }
 
 
 def sweep_settings(axes: dict[str, list], preset: str | None) -> list[dict]:
     """The preset itself, then one setting per other value of each knob (the rest as in the preset)."""
+    if not isinstance(axes, dict) or not all(isinstance(v, list) and v for v in axes.values()):
+        raise ValueError('axes: must map knob names to lists of values, e.g. {"arch_lr": [0.001, 0.003]}')
+    check_settings(axes)
     base = asdict(make_config(preset))
     settings = [{}]
     for knob, values in axes.items():
@@ -185,9 +211,10 @@ def sweep(axes: dict[str, list] | None = None, seeds: int = 3, modes=("single", 
     Markdown table (and JSON beside it) headed by ``command``, the line that regenerates it.
     """
     axes = axes or SWEEP_AXES
+    base = asdict(make_config(preset))
     rows = []
     for overrides in sweep_settings(axes, preset):
-        name = "_".join(f"{k}-{v}" for k, v in overrides.items())
+        name = "_".join(f"{k}-{v}" for k, v in overrides.items() if v != base[k]) or "preset"
         result = study(modes, seeds, preset, out=Path(out) / name, nb201=nb201, **overrides, **kwargs)
         row = dict(overrides)
         for mode, stats in result["summary"].items():
@@ -200,15 +227,15 @@ def sweep(axes: dict[str, list] | None = None, seeds: int = 3, modes=("single", 
         row["contrast"] = pf[-1] - pf[0]
         rows.append(row)
     if table is not None:
-        write_table(rows, Path(table), command, seeds)
+        write_table(rows, Path(table), command, seeds, preset)
     return rows
 
 
-def write_table(rows: list[dict], path: Path, command: str, seeds: int) -> None:
+def write_table(rows: list[dict], path: Path, command: str, seeds: int, preset: str | None) -> None:
     keys = list(rows[0])
     fmt = lambda v: f"{v:.3g}" if isinstance(v, float) else str(v)  # noqa: E731
-    lines = [f"# Laptop-scale sweep ({seeds} seeds per mode and setting; first row: the preset, then"
-             " one knob changed per row)", "",
+    lines = [f"# Sweep around preset `{preset}` ({seeds} seeds per mode and setting; first row: the "
+             "preset, then one knob changed per row)", "",
              f"Regenerate with: `{command}`", "", "| " + " | ".join(keys) + " |",
              "|" + "---|" * len(keys)]
     lines += ["| " + " | ".join(fmt(r[k]) for k in keys) + " |" for r in rows]

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from .checks import non_negative_number, positive_int, positive_number
 from .darts_space import DartsGenotype, DartsNetwork
 from .data import Batches, ImageData, load_dataset
 from .genotypes import NB201Genotype
@@ -151,8 +152,12 @@ def train_from_scratch(genotype: NB201Genotype | DartsGenotype | str, data: Imag
     lr = recipe["lr"] if lr is None else lr
     weight_decay = recipe["weight_decay"] if weight_decay is None else weight_decay
     for name, value in (("epochs", epochs), ("C", C), ("depth", depth), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        positive_int(name, value)
+    for name, value in (("lr", lr), ("grad_clip", grad_clip)):
+        positive_number(name, value)
+    for name, value in (("momentum", momentum), ("weight_decay", weight_decay),
+                        ("auxiliary_weight", auxiliary_weight)):
+        non_negative_number(name, value)
     if not 0.0 <= drop_path_prob < 1.0:
         raise ValueError(f"drop_path_prob must be in [0, 1), got {drop_path_prob!r}")
     if isinstance(cutout_length, bool) or not isinstance(cutout_length, int) or cutout_length < 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import os
 import shutil
@@ -21,18 +22,18 @@ from .spaces import parse_genotype
 OP_COLORS = {"none": "#9e9e9e", "skip_connect": "#d62728", "nor_conv_1x1": "#1f77b4",
              "nor_conv_3x3": "#2ca02c", "avg_pool_3x3": "#ff7f0e"}
 PARAM_FREE_COLOR = "#7b1fa2"
+PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]  # one colour per run or cell compared
 
 
 def alpha_series(history: History, edge: int | None = None) -> tuple[list[float], dict[str, list[float]]]:
-    """x (epochs, fractional where step records exist) and, per op, its softmax weight.
+    """x (epochs, fractional where step records exist) and, per op, its mixing weight.
 
-    ``edge=None`` averages the six edges.  A ``"parameter-free"`` series sums none,
+    ``edge=None`` averages all rows of alpha.  A ``"parameter-free"`` series sums none,
     skip_connect and avg_pool_3x3.
     """
     records = [(r.epoch + 1, r.alphas) for r in history.epochs]
     if history.steps:
-        per_epoch = max(s.step for s in history.steps) + 1
-        records += [(s.epoch + s.step / per_epoch, s.alphas) for s in history.steps]
+        records += [(s.epoch + s.step / history.steps_per_epoch, s.alphas) for s in history.steps]
         records.sort(key=lambda r: r[0])
     xs = [x for x, _ in records]
     series: dict[str, list[float]] = {op: [] for op in history.ops}
@@ -93,7 +94,8 @@ def write_report(histories: dict[str, History], path: str | os.PathLike, title: 
         rows += (f"<tr><td>{html.escape(label)}</td><td><code>{html.escape(h.genotype)}</code></td>"
                  f"<td>{h.param_free_edges()[-1] if last else '-'}</td>"
                  f"<td>{f'{last.valid_acc:.1f}%' if last else '-'}</td></tr>")
-    figures = [compare_figure(histories)] + [compare_figure(histories, e) for e in range(6)]
+    rows_of_alpha = len(next(iter(histories.values())).edges)
+    figures = [compare_figure(histories)] + [compare_figure(histories, e) for e in range(rows_of_alpha)]
     body = "".join(f.to_html(full_html=False, include_plotlyjs=not i)
                    for i, f in enumerate(figures))
     path.write_text(
@@ -111,9 +113,8 @@ def collapse_figure(runs: dict[str, list[History]]) -> go.Figure:
     thick: the mean)."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=[
         "softmax weight on parameter-free ops (mean over edges)",
-        "parameter-free edges in the derived cell (of 6)"])
-    palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
-    for (label, histories), color in zip(runs.items(), palette):
+        "parameter-free edges in the derived cell"])
+    for (label, histories), color in zip(runs.items(), itertools.cycle(PALETTE)):
         for col, measure in ((1, History.param_free_share), (2, History.param_free_edges)):
             curves = [measure(h) for h in histories]
             for ys in curves:
@@ -126,7 +127,8 @@ def collapse_figure(runs: dict[str, list[History]]) -> go.Figure:
                                      showlegend=col == 1, line=dict(color=color, width=3)), row=1, col=col)
     fig.update_xaxes(title_text="epoch")
     fig.update_yaxes(range=[0, 1], row=1, col=1)
-    fig.update_yaxes(range=[-0.2, 6.2], row=1, col=2)
+    most = max(h.num_edges() for histories in runs.values() for h in histories if h.epochs)
+    fig.update_yaxes(range=[-0.2, most + 0.2], row=1, col=2)
     fig.update_layout(template="plotly_white", height=420)
     return fig
 
@@ -199,7 +201,7 @@ def write_study_report(summary: dict, histories: dict[str, list[History]], path:
     """The study's page: per mode, each measure's mean, spread and median over seeds; the
     trajectories of every seed; every derived genotype."""
     path = Path(path)
-    labels = {"param_free_edges": "parameter-free edges (of 6)",
+    labels = {"param_free_edges": "parameter-free edges of the derived cell",
               "param_free_share": "parameter-free softmax weight",
               "valid_acc": "held-out accuracy of the supernet (%)",
               "cifar10": "NAS-Bench-201 CIFAR-10 accuracy of the derived cell (%)",
@@ -214,7 +216,7 @@ def write_study_report(summary: dict, histories: dict[str, list[History]], path:
                          f"<td>{s['min']:.3f} – {s['max']:.3f}</td></tr>")
     cells = "".join(
         f"<h3>{html.escape(mode)}</h3><ol start='0'>"
-        + "".join(f"<li><code>{html.escape(r['genotype'])}</code> ({r['param_free_edges']}/6"
+        + "".join(f"<li><code>{html.escape(r['genotype'])}</code> ({r['param_free_edges']}/{r['edges']}"
                   + (f", CIFAR-10 {r['cifar10']:.2f}%" if "cifar10" in r else "") + ")</li>" for r in runs)
         + "</ol>" for mode, runs in summary["runs"].items())
     fig = collapse_figure(histories).to_html(full_html=False, include_plotlyjs=True)
@@ -236,7 +238,7 @@ def study_figure(summary: dict) -> go.Figure:
     runs = summary["runs"]
     with_acc = all("cifar10" in r for records in runs.values() for r in records)
     fig = make_subplots(rows=1, cols=2 if with_acc else 1, subplot_titles=[
-        "parameter-free edges in the derived cell (of 6)"] + (
+        "parameter-free edges in the derived cell"] + (
         ["NAS-Bench-201 CIFAR-10 accuracy of the derived cell (%)"] if with_acc else []))
     for mode, records in runs.items():
         fig.add_trace(go.Box(y=[r["param_free_edges"] for r in records], name=mode, boxpoints="all",
@@ -253,8 +255,7 @@ def benchmark_figure(bench, cells: dict[str, str], dataset: str = "cifar10") -> 
     """A histogram of every NAS-Bench-201 cell's test accuracy, with ``cells`` marked."""
     fig = go.Figure(go.Histogram(x=bench.accuracies(dataset), nbinsx=120, marker_color="#9e9e9e",
                                  name="all 15,625 cells"))
-    palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
-    for (label, genotype), color in zip(cells.items(), palette):
+    for (label, genotype), color in zip(cells.items(), itertools.cycle(PALETTE)):
         acc = bench.query(genotype).accuracy[dataset]
         fig.add_vline(x=acc, line=dict(color=color, width=3),
                       annotation=dict(text=f"{label}: {acc:.2f}%", font_color=color))

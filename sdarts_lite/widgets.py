@@ -15,10 +15,11 @@ import plotly.graph_objects as go
 from .genotypes import EDGES
 from .history import History
 from .search import make_config, search
+from .study import STUDY_MODES
 from .viz import alpha_figure, alpha_series, alpha_traces
 
-OPTIMIZERS = {"single (Single-DARTS)": ("single", 1), "bi-level, 1st order (DARTS-V1)": ("bilevel", 1),
-              "bi-level, 2nd order (DARTS-V2)": ("bilevel", 2)}
+OPTIMIZERS = {"single (Single-DARTS)": "single", "bi-level, 1st order (DARTS-V1)": "bilevel1",
+              "bi-level, 2nd order (DARTS-V2)": "bilevel2"}  # label -> study.STUDY_MODES name
 
 
 class SearchPanel(w.VBox):
@@ -57,7 +58,7 @@ class SearchPanel(w.VBox):
 
     def config(self):
         """The SearchConfig the controls describe (raises ValueError naming a bad field)."""
-        mode, order = OPTIMIZERS[self.optimizer.value]
+        mode, order = STUDY_MODES[OPTIMIZERS[self.optimizer.value]]
         return make_config("digits", mode=mode, order=order, arch_lr=self.arch_lr.value,
                            epochs=self.epochs.value, seed=self.seed.value, log_every=self.log_every)
 
@@ -94,8 +95,9 @@ class SearchPanel(w.VBox):
             self.history = search(config, progress=False, callback=self._update, **self.search_kwargs)
             h = self.history
             ended = "stopped" if h.stopped else "done"
+            edges = f"{h.param_free_edges()[-1]} of {h.num_edges()}" if h.epochs else "-"
             self.status.value = (f"{ended} after {len(h.epochs)} epochs: <code>{h.genotype}</code>, "
-                                 f"{h.param_free_edges()[-1] if h.epochs else '-'} of 6 edges parameter-free")
+                                 f"{edges} edges parameter-free")
         except Exception as err:  # noqa: BLE001 - shown in the panel, the thread must not die silently
             self.status.value = f"<span style='color:#c62828'>search failed: {err}</span>"
         finally:

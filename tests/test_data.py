@@ -74,7 +74,7 @@ def test_missing_cifar_offline_says_where_to_put_the_files(tmp_path, name):
 
 
 def test_unknown_dataset_is_refused():
-    with pytest.raises(ValueError, match="unknown dataset 'mnist'"):
+    with pytest.raises(ValueError, match="dataset: unknown 'mnist'"):
         load_dataset("mnist")
 
 

@@ -78,7 +78,7 @@ def test_all_accuracies_for_a_histogram(nb201_csv):
     assert cells.shape == (15_625,)
     np.testing.assert_array_equal(cells, [float(r["CIFAR10TestAccuracy200Epochs"]) for r in rows(nb201_csv)])
     assert b.accuracies("ImageNet16-120", per="class").shape == (6_466,)
-    with pytest.raises(ValueError, match="unknown dataset 'svhn'"):
+    with pytest.raises(ValueError, match="dataset: unknown 'svhn'"):
         b.accuracies("svhn")
 
 

@@ -147,8 +147,8 @@ def test_second_order_alpha_gradient_matches_exact_autograd_of_the_unrolled_obje
         assert torch.equal(p, b.detach())
 
 
-@pytest.mark.parametrize("mode, order, message", [("trilevel", 1, "unknown mode 'trilevel'"),
-                                                  ("bilevel", 3, "unknown order 3")])
+@pytest.mark.parametrize("mode, order, message", [("trilevel", 1, "mode: unknown 'trilevel'"),
+                                                  ("bilevel", 3, "order: unknown 3")])
 def test_bad_mode_or_order_is_refused(mode, order, message):
     with pytest.raises(ValueError, match=message):
         make_optimizer(mode, tiny(), epochs=1, order=order)

@@ -27,7 +27,7 @@ def test_search_records_every_epoch_and_saves_a_loadable_history(tmp_path):
         assert 0 <= r.valid_acc <= 100 and r.train_loss > 0 and r.seconds > 0
         NB201Genotype.parse(r.genotype)
     assert h.genotype == h.epochs[-1].genotype
-    assert h.steps and {s.step % 5 for s in h.steps} == {0}
+    assert h.steps and {s.step % 5 for s in h.steps} == {0} and h.steps_per_epoch == 1438 // 2 // 64
     assert h.epochs[0].w_lr > h.epochs[1].w_lr  # cosine schedule
     loaded = History.load(tmp_path / "history.json")
     assert loaded == h
@@ -109,10 +109,16 @@ def test_cli_reports_bad_values_without_a_traceback(tmp_path):
     (dict(epochs=0), "epochs"), (dict(batch_size=-4), "batch_size"), (dict(C=0), "C"),
     (dict(N=2.5), "N"), (dict(arch_lr=float("nan")), "arch_lr"), (dict(w_lr=-0.1), "w_lr"),
     (dict(w_lr=float("inf")), "w_lr"), (dict(bogus=1), "bogus"), (dict(activation="tanh"), "activation"),
+    (dict(dataset="mnist"), "dataset"), (dict(image_size=2), "image_size"), (dict(seed=-1), "seed"),
 ])
 def test_bad_settings_name_the_field(overrides, field):
     with pytest.raises(ValueError, match=field):
         make_config("digits", **overrides)
+
+
+def test_a_misspelt_override_of_a_config_is_refused():
+    with pytest.raises(ValueError, match="unknown setting.*epoch; allowed"):
+        search(make_config("digits"), epoch=3)
 
 
 def test_presets_hold_the_recipe_and_the_cpu_demo():

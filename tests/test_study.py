@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from sdarts_lite.study import study, sweep
+from sdarts_lite.study import study, summary_lines, sweep, sweep_settings
 
 TINY = dict(C=4, N=1, epochs=2)
 
@@ -28,6 +28,8 @@ def test_parallel_and_serial_studies_give_identical_results(tmp_path):
     stats = summary["summary"]["bilevel1"]["param_free_edges"]
     values = [r["param_free_edges"] for r in summary["runs"]["bilevel1"]]
     assert stats["mean"] == sum(values) / 2 and stats["min"] == min(values)
+    line = summary_lines(summary)[1]
+    assert line.startswith(" bilevel1: parameter-free edges") and f"(seeds: {values[0]} {values[1]})" in line
     report = (tmp_path / "serial" / "report.html").read_text()
     assert all(r["genotype"] in report for r in summary["runs"]["single"])
 
@@ -46,6 +48,12 @@ def test_lookup_adds_the_benchmark_accuracy_of_each_derived_cell(tmp_path, nb201
     summary = study(["single"], seeds=1, out=tmp_path, workers=1, progress=False, nb201=nb201_csv, **TINY)
     run = summary["runs"]["single"][0]
     assert 0 < run["cifar10"] < 100 and summary["summary"]["single"]["cifar10"]["median"] == run["cifar10"]
+
+
+def test_a_finished_run_with_other_settings_is_refused_not_mixed_in(tmp_path):
+    study(["single"], seeds=1, out=tmp_path, workers=1, progress=False, **TINY)
+    with pytest.raises(ValueError, match=r"other settings \(arch_lr=0.003 \(now 0.01\)\)"):
+        study(["single"], seeds=1, out=tmp_path, workers=1, progress=False, arch_lr=0.01, **TINY)
 
 
 @pytest.mark.parametrize("kwargs, field", [(dict(modes=["trilevel"]), "modes"), (dict(seeds=0), "seeds"),
@@ -76,10 +84,16 @@ def test_sweep_varies_one_knob_at_a_time_and_tabulates_the_contrast(tmp_path):
                  command="the command", workers=1, progress=False, C=4, epochs=1)
     assert [(r["N"], r["arch_lr"]) for r in rows] == [(1, 3e-3), (1, 3e-2)]  # the preset, then lr
     for row in rows:
-        folder = tmp_path / "runs" / f"N-1_arch_lr-{row['arch_lr']}"
+        folder = tmp_path / "runs" / ("preset" if row["arch_lr"] == 3e-3 else "arch_lr-0.03")
         summary = json.loads((folder / "summary.json").read_text())
         edges = {m: summary["runs"][m][0]["param_free_edges"] for m in ("single", "bilevel1")}
         assert row["contrast"] == edges["bilevel1"] - edges["single"]
     table = (tmp_path / "sweep.md").read_text()
     assert "`the command`" in table and table.count("\n| 1 | 0.03 |") == 1
     assert json.loads((tmp_path / "sweep.json").read_text()) == rows
+
+
+@pytest.mark.parametrize("axes, field", [({"bogus": [1]}, "bogus"), ({"N": 1}, "axes"), ({"N": []}, "axes")])
+def test_bad_sweep_axes_name_the_problem(axes, field):
+    with pytest.raises(ValueError, match=field):
+        sweep_settings(axes, "digits")

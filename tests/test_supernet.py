@@ -33,7 +33,7 @@ def test_api_shape():
 
 
 def test_unknown_space_is_refused():
-    with pytest.raises(ValueError, match="unknown search space 'nb301'"):
+    with pytest.raises(ValueError, match="space: unknown 'nb301'"):
         supernet("nb301")
 
 

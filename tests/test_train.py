@@ -74,6 +74,9 @@ def test_options_are_checked(digits):
         train_from_scratch(DARTS_V2, digits, epochs=1, C=4, depth=3, auxiliary=True, progress=False)
     with pytest.raises(ValueError, match="unknown operation"):
         train_from_scratch("|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|", digits, **TINY)
+    for field, value in (("grad_clip", -5.0), ("lr", float("nan")), ("momentum", -0.9), ("epochs", 0)):
+        with pytest.raises(ValueError, match=f"{field}: must be"):
+            train_from_scratch(CONV, digits, **{"epochs": 1, **TINY, field: value})
 
 
 def reference_cutout(x, cy, cx, length):

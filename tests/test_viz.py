@@ -2,8 +2,9 @@ import shutil
 
 import pytest
 
-from sdarts_lite import History, cell_graph, collapse_figure, compare_figure, show_cell
-from sdarts_lite.history import EpochRecord
+from sdarts_lite import History, cell_graph, collapse_figure, compare_figure, show_cell, study_figure
+from sdarts_lite.history import EpochRecord, StepRecord
+from sdarts_lite.viz import alpha_series
 
 CELL = "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|avg_pool_3x3~0|nor_conv_1x1~1|nor_conv_3x3~2|"
 
@@ -28,6 +29,25 @@ def test_measures_and_collapse_figure_follow_the_alphas():
     assert [round(y, 6) for y in means[0].y] == [0.15, 0.35, 0.5]
     edges_mean = [t for t in fig.data if t.xaxis == "x2" and t.line.width == 3][0]
     assert list(edges_mean.y) == [0, 3, 3]
+
+
+def test_step_records_sit_at_their_place_within_the_epoch():
+    h = history([0.2, 0.4])
+    h.steps_per_epoch = 10
+    h.steps = [StepRecord(e, s, [[0.0, 0.5, 0.0, 0.5, 0.0]] * 6) for e in (0, 1) for s in (0, 4, 8)]
+    xs, series = alpha_series(h)
+    assert xs == [0, 0.4, 0.8, 1, 1, 1.4, 1.8, 2]  # epoch records sit at the epoch's end
+    assert series["skip_connect"][1] == 0.5 and round(series["skip_connect"][-1], 9) == 0.4
+
+
+def test_study_figure_shows_every_seed_of_every_mode():
+    runs = {"single": [{"param_free_edges": 1, "cifar10": 93.0}, {"param_free_edges": 2, "cifar10": 91.0}],
+            "bilevel1": [{"param_free_edges": 5, "cifar10": 60.0}, {"param_free_edges": 6, "cifar10": 54.3}]}
+    fig = study_figure({"seeds": 2, "runs": runs})
+    boxes = {(t.name, t.xaxis): list(t.y) for t in fig.data}
+    assert boxes == {("single", "x"): [1, 2], ("bilevel1", "x"): [5, 6],
+                     ("single", "x2"): [93.0, 91.0], ("bilevel1", "x2"): [60.0, 54.3]}
+    assert len(study_figure({"seeds": 1, "runs": {"single": [{"param_free_edges": 1}]}}).data) == 1
 
 
 def test_compare_figure_has_a_panel_per_run_and_the_parameter_free_line():

@@ -1,0 +1,43 @@
+"""Refusing bad input early, with a message that names the field and what it allows, instead of
+a traceback from deep inside torch."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+
+def positive_int(name: str, value, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        what = "a positive integer" if minimum == 1 else f"an integer of at least {minimum}"
+        raise ValueError(f"{name}: must be {what}, got {value!r}")
+    return value
+
+
+def non_negative_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name}: must be a non-negative integer, got {value!r}")
+    return value
+
+
+def finite(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def positive_number(name: str, value) -> float:
+    if not finite(value) or value <= 0:
+        raise ValueError(f"{name}: must be a positive finite number, got {value!r}")
+    return value
+
+
+def non_negative_number(name: str, value) -> float:
+    if not finite(value) or value < 0:
+        raise ValueError(f"{name}: must be a non-negative finite number, got {value!r}")
+    return value
+
+
+def one_of(name: str, value, allowed: Iterable) -> object:
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise ValueError(f"{name}: unknown {value!r}; allowed: {', '.join(map(str, allowed))}")
+    return value
