@@ -18,7 +18,7 @@ demo: $(STAMP)  ## single vs bi-level on the bundled digits; writes runs/demo/re
 	$(PY) -m sdarts_lite compare --dataset digits --out runs/demo
 
 test: $(STAMP)  ## lint, then every test
-	$(VENV)/bin/ruff check sdarts_lite tests
+	$(VENV)/bin/ruff check sdarts_lite tests benchmarks
 	$(PY) -m pytest -q tests notebooks --nbval-lax
 
 test-browser: $(STAMP)  ## notebook 02 in JupyterLab, driven by headless Chromium (needs the browser extra)
@@ -33,7 +33,7 @@ notebooks: $(STAMP)  ## execute the notebooks, keep only the outputs nbval check
 	$(PY) tests/notebook_outputs.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check sdarts_lite tests
+	$(VENV)/bin/ruff check sdarts_lite tests benchmarks
 
 clean:
 	rm -rf runs .pytest_cache

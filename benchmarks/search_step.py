@@ -51,8 +51,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import reference_nb201 as ref  # noqa: E402
 
 import sdarts_lite  # noqa: E402
+from sdarts_lite import supernet  # noqa: E402
 from sdarts_lite.optimizers import loss_and_grads, make_optimizer  # noqa: E402
-from sdarts_lite.supernet import supernet  # noqa: E402
 
 KINDS = ("weight", "single", "bilevel")
 FAST = "sdarts_lite"
@@ -257,8 +257,8 @@ def digits_epochs(factory, args, device: torch.device) -> list[float]:
     return per_epoch or ends
 
 
-def plain_factory(space, C, N, num_classes, in_channels, input_size):
-    return ref.PlainSupernet(C, N, num_classes, in_channels, input_size)
+def plain_factory(space, C, N, num_classes, in_channels, input_size, activation="softmax"):
+    return ref.PlainSupernet(C, N, num_classes, in_channels, input_size, activation)
 
 
 def bench_digits(args, device: torch.device) -> None:

@@ -52,9 +52,11 @@ class DartsGenotype:
             object.__setattr__(self, concat, check_concat(concat, getattr(self, concat)))
 
     @classmethod
-    def parse(cls, text: str) -> DartsGenotype:
+    def parse(cls, text: str | DartsGenotype) -> DartsGenotype:
         """Read DARTS' printed form (``[2, 3, 4, 5]`` or ``range(2, 6)`` for the concat lists)
-        without evaluating it; raise ``ValueError`` naming the bad part."""
+        without evaluating it (a genotype passes through); raise ``ValueError`` naming the bad part."""
+        if isinstance(text, cls):
+            return text
         if not isinstance(text, str):
             raise ValueError(f"genotype must be a string, got {type(text).__name__}")
         try:
@@ -346,9 +348,7 @@ class DartsNetwork(DartsSkeleton):
     def __init__(self, genotype: DartsGenotype | str, C: int = 36, layers: int = 20, num_classes: int = 10,
                  in_channels: int = 3, auxiliary: bool = False, reductions: Sequence[int] | None = None,
                  affine: bool = True, stem_multiplier: int = 3):
-        if isinstance(genotype, str):
-            genotype = DartsGenotype.parse(genotype)
-        self.genotype = genotype
+        self.genotype = genotype = DartsGenotype.parse(genotype)
         super().__init__(lambda *shape: Cell(genotype, *shape, affine=affine), C, layers, num_classes,
                          in_channels, reductions, stem_multiplier)
         self.aux_position = self.reductions[-1]  # DARTS: 2 * layers // 3

@@ -33,8 +33,11 @@ class NB201Genotype:
                 )
 
     @classmethod
-    def parse(cls, text: str) -> NB201Genotype:
-        """Read the benchmark's string form; raise ``ValueError`` naming the bad part."""
+    def parse(cls, text: str | NB201Genotype) -> NB201Genotype:
+        """Read the benchmark's string form (a genotype passes through); raise ``ValueError``
+        naming the bad part."""
+        if isinstance(text, cls):
+            return text
         if not isinstance(text, str):
             raise ValueError(f"genotype must be a string, got {type(text).__name__}")
         nodes = text.strip().split("+")

@@ -45,7 +45,7 @@ def canonical_form(genotype: NB201Genotype | str) -> str:
     """The benchmark's isomorphism-canonical string (NAS-Bench-201's ``to_unique_str`` with
     zeros considered): ``none`` or a zero input gives ``#``, skip_connect passes its input's
     form on, another op wraps it as ``(form)@op``, and a node is its terms sorted and joined."""
-    g = NB201Genotype.parse(genotype) if isinstance(genotype, str) else genotype
+    g = NB201Genotype.parse(genotype)
     nodes, ops = ["0"], iter(g.ops)
     for j in range(1, NUM_NODES):
         terms = []
@@ -100,7 +100,7 @@ class NB201Benchmark:
 
     def query(self, genotype: NB201Genotype | str) -> CellResult:
         """Accuracy, rank and percentile of a cell (a string or an NB201Genotype)."""
-        key = str(NB201Genotype.parse(genotype) if isinstance(genotype, str) else genotype)
+        key = str(NB201Genotype.parse(genotype))
         if key not in self.row:
             raise ValueError(f"cell {key} is not in the benchmark table {self.source}")
         c = self.class_of[self.row[key]]

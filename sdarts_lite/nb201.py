@@ -79,9 +79,7 @@ class NB201Network(NB201Skeleton):
     def __init__(self, genotype: NB201Genotype | str, C: int = 16, N: int = 5, num_classes: int = 10,
                  in_channels: int = 3, input_size: int | None = None,
                  affine: bool = True, track_running_stats: bool = True):
-        if isinstance(genotype, str):
-            genotype = NB201Genotype.parse(genotype)
-        self.genotype = genotype
+        self.genotype = genotype = NB201Genotype.parse(genotype)
         super().__init__(lambda width: DiscreteCell(genotype, width, affine, track_running_stats),
                          C, N, num_classes, in_channels, input_size)
 

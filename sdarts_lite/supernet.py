@@ -103,7 +103,7 @@ class NB201Supernet(NB201Skeleton):
     @torch.no_grad()
     def set_onehot(self, genotype: NB201Genotype | str) -> None:
         """Set alpha so that the mixing weights are exactly one-hot on ``genotype`` (float32 too)."""
-        genotype = NB201Genotype.parse(genotype) if isinstance(genotype, str) else genotype
+        genotype = NB201Genotype.parse(genotype)
         self.alphas.fill_(-1e4)
         for e, op in enumerate(genotype.ops):
             self.alphas[e, NB201_OPS.index(op)] = 1e4
@@ -113,7 +113,7 @@ class NB201Supernet(NB201Skeleton):
         """The discrete network of ``genotype`` carrying this supernet's weights and its search-time
         BN (no affine, batch statistics): under one-hot alpha on the same genotype both compute the
         same function.  Each conv edge takes its C output channels of the fused convolution."""
-        genotype = NB201Genotype.parse(genotype) if isinstance(genotype, str) else genotype
+        genotype = NB201Genotype.parse(genotype)
         stem, head = self.stem[0], self.classifier
         net = NB201Network(genotype, self.C, self.N, head.out_features, stem.in_channels,
                            affine=False, track_running_stats=False)

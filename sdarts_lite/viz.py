@@ -142,7 +142,7 @@ def cell_graph(cells: NB201Genotype | str | dict[str, NB201Genotype | str]) -> g
     dot = graphviz.Digraph(graph_attr=dict(rankdir="LR"),
                            node_attr=dict(shape="circle", style="filled", fillcolor="#eeeeee"))
     for k, (title, genotype) in enumerate(cells.items()):
-        g = NB201Genotype.parse(genotype) if isinstance(genotype, str) else genotype
+        g = NB201Genotype.parse(genotype)
         with dot.subgraph(name=f"cluster_{k}", graph_attr=dict(label=title, color="white")) as sub:
             for n in range(NUM_NODES):
                 sub.node(f"{k}_{n}", "in" if n == 0 else "out" if n == NUM_NODES - 1 else str(n))
@@ -163,7 +163,7 @@ def edge_style(op: str) -> dict:
 def darts_cell_graph(genotype: DartsGenotype | str) -> graphviz.Digraph:
     """The normal and the reduction cell of a DARTS genotype, as DARTS' ``visualize.py`` draws
     them: inputs c_{k-2} and c_{k-1}, intermediate nodes 0-3, their concatenation c_{k}."""
-    g = DartsGenotype.parse(genotype) if isinstance(genotype, str) else genotype
+    g = DartsGenotype.parse(genotype)
     dot = graphviz.Digraph(graph_attr=dict(rankdir="LR"),
                            node_attr=dict(shape="box", style="filled", fillcolor="#eeeeee"))
     for cell in ("normal", "reduce"):

@@ -64,3 +64,8 @@ def test_none_competes_by_default_and_can_be_excluded():
 def test_derive_refuses_wrong_shape():
     with pytest.raises(ValueError, match="6x5"):
         derive_genotype(torch.zeros(5, 5))
+
+
+def test_parse_passes_a_genotype_through():
+    g = NB201Genotype.parse("|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|avg_pool_3x3~2|")
+    assert NB201Genotype.parse(g) is g

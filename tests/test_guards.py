@@ -1,0 +1,87 @@
+"""Every bad input of issue 7 in one table: the error type, and a message that names the
+offending field (or the file and what is wrong with it), never a traceback from inside torch."""
+
+import pytest
+import torch
+
+import sdarts_lite as sl
+from sdarts_lite.train import train_from_scratch
+
+TINY = dict(preset="digits", C=4, N=1, epochs=1, progress=False)
+BEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+
+
+def corrupt_checkpoint(tmp_path):
+    (tmp_path / "checkpoint.pt").write_bytes(b"not a checkpoint at all")
+    sl.search(out=tmp_path, resume=True, **TINY)
+
+
+def foreign_checkpoint(tmp_path):
+    torch.save({"state_dict": {}}, tmp_path / "checkpoint.pt")
+    sl.search(out=tmp_path, resume=True, **TINY)
+
+
+def checkpoint_of_another_configuration(tmp_path):
+    sl.search(out=tmp_path, **TINY)
+    sl.search(out=tmp_path, resume=True, **{**TINY, "arch_lr": 0.05})
+
+
+def nb201_file_with_wrong_columns(tmp_path):
+    (tmp_path / "table.csv").write_text("Accuracy,Cell\n94.0,|x|\n")
+    sl.load_benchmark(tmp_path / "table.csv")
+
+
+CASES = [
+    # (what, call, error type, words the message must contain)
+    ("NB201 genotype, unknown op",
+     lambda p: sl.NB201Genotype.parse(BEST.replace("nor_conv_3x3~0", "conv5~0", 1)), ValueError, ["conv5"]),
+    ("NB201 genotype, malformed", lambda p: sl.NB201Genotype.parse("|nor_conv_3x3~0|+|none~0|"), ValueError,
+     ["expected 3 node groups", "got 2"]),
+    ("DARTS genotype, unknown op",
+     lambda p: sl.DartsGenotype.parse(str(sl.DARTS_V2).replace("sep_conv_3x3", "sep_conv_9x9", 1)),
+     ValueError, ["sep_conv_9x9"]),
+    ("DARTS genotype, malformed", lambda p: sl.DartsGenotype.parse("Genotype(normal=[('sep_conv_3x3', 0)"),
+     ValueError, ["malformed"]),
+    ("unknown space", lambda p: sl.make_config(space="nb301"), ValueError, ["space", "nb301", "darts"]),
+    ("unknown mode", lambda p: sl.make_config(mode="trilevel"), ValueError, ["mode", "trilevel", "bilevel"]),
+    ("unknown dataset", lambda p: sl.make_config(dataset="mnist"), ValueError,
+     ["dataset", "mnist", "digits"]),
+    ("unknown order", lambda p: sl.make_config(mode="bilevel", order=3), ValueError, ["order", "3"]),
+    ("unknown activation", lambda p: sl.make_config(activation="relu"), ValueError,
+     ["activation", "sigmoid"]),
+    ("zero learning rate", lambda p: sl.make_config(arch_lr=0.0), ValueError, ["arch_lr", "positive"]),
+    ("infinite learning rate", lambda p: sl.make_config(w_lr=float("inf")), ValueError, ["w_lr", "finite"]),
+    ("NaN learning rate", lambda p: sl.make_config(w_lr=float("nan")), ValueError, ["w_lr", "finite"]),
+    ("zero epochs", lambda p: sl.make_config(epochs=0), ValueError, ["epochs", "positive"]),
+    ("negative batch size", lambda p: sl.make_config(batch_size=-8), ValueError, ["batch_size"]),
+    ("zero width", lambda p: sl.make_config(C=0), ValueError, ["C:"]),
+    ("fractional depth", lambda p: sl.make_config(N=1.5), ValueError, ["N:"]),
+    ("zero training epochs", lambda p: train_from_scratch(BEST, "digits", epochs=0), ValueError, ["epochs"]),
+    ("negative gradient clip", lambda p: train_from_scratch(BEST, "digits", grad_clip=-1.0), ValueError,
+     ["grad_clip"]),
+    ("input too small to reduce twice", lambda p: sl.supernet("nb201", input_size=3), ValueError,
+     ["input_size", "4"]),
+    ("image size too small", lambda p: sl.make_config(image_size=2), ValueError, ["image_size", "4"]),
+    ("DARTS reductions out of range", lambda p: sl.DartsSupernet(C=4, layers=3, reductions=[5]), ValueError,
+     ["reductions", "0..2"]),
+    ("corrupt checkpoint", corrupt_checkpoint, ValueError, ["resume", "checkpoint.pt", "not a readable"]),
+    ("foreign checkpoint", foreign_checkpoint, ValueError, ["resume", "not an sdarts-lite checkpoint"]),
+    ("checkpoint of another configuration", checkpoint_of_another_configuration, ValueError,
+     ["resume", "different configuration", "arch_lr=0.003", "now 0.05"]),
+    ("resume without a folder", lambda p: sl.search(resume=True, **TINY), ValueError, ["resume", "out="]),
+    ("NAS-Bench-201 file with wrong columns", nb201_file_with_wrong_columns, ValueError,
+     ["ArchitectureString", "UniqueString"]),
+    ("CIFAR-10 missing offline", lambda p: sl.load_dataset("cifar10", root=p, download=False),
+     FileNotFoundError, ["cifar-10-batches-py", "SDARTS_DATA"]),
+    ("unknown study mode", lambda p: sl.study(["trilevel"], seeds=1, out=p, progress=False), ValueError,
+     ["modes", "trilevel"]),
+]
+
+
+@pytest.mark.parametrize("what, call, error, words", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_refused_with_a_message_naming_it(tmp_path, what, call, error, words):
+    with pytest.raises(error) as err:
+        call(tmp_path)
+    message = str(err.value)
+    assert all(w in message for w in words), message
+    assert "Traceback" not in message
