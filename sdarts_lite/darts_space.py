@@ -271,12 +271,15 @@ class DartsSupernet(DartsSkeleton):
         return torch.cat([mixing_weights(a, self.activation) for a in self.arch_parameters()])
 
     def arch_parameters(self) -> list[nn.Parameter]:
+        """alpha of the normal and of the reduction cell."""
         return [self.alphas_normal, self.alphas_reduce]
 
     def weight_parameters(self) -> list[nn.Parameter]:
+        """w: everything but the two alphas."""
         return [p for name, p in self.named_parameters() if not name.startswith("alphas_")]
 
     def genotype(self) -> DartsGenotype:
+        """DARTS' derivation: per node the two strongest edges, ``none`` excluded."""
         return derive_darts_genotype(self.alphas_normal, self.alphas_reduce, self.activation)
 
 

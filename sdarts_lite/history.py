@@ -71,10 +71,12 @@ class History:
         return [parse_genotype(r.genotype).num_param_free() for r in self.epochs]
 
     def to_dict(self) -> dict:
+        """Plain lists and dicts, as written to ``history.json``."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> History:
+        """The inverse of ``to_dict``."""
         return cls(**{**d, "epochs": [EpochRecord(**r) for r in d["epochs"]],
                         "steps": [StepRecord(**r) for r in d["steps"]]})
 
@@ -84,6 +86,7 @@ class History:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> History:
+        """Read a ``history.json``."""
         return cls.from_dict(json.loads(Path(path).read_text()))
 
 

@@ -92,12 +92,15 @@ class NB201Supernet(NB201Skeleton):
         return mixing_weights(self.alphas, self.activation)
 
     def arch_parameters(self) -> list[nn.Parameter]:
+        """alpha: what the architecture optimizer (Adam) updates."""
         return [self.alphas]
 
     def weight_parameters(self) -> list[nn.Parameter]:
+        """w: everything else, what the weight optimizer (SGD) updates."""
         return [p for name, p in self.named_parameters() if name != "alphas"]
 
     def genotype(self, exclude_none: bool = False) -> NB201Genotype:
+        """The derived cell: per edge the operation with the largest alpha."""
         return derive_genotype(self.alphas.detach(), exclude_none)
 
     @torch.no_grad()

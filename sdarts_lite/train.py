@@ -74,6 +74,7 @@ class TrainResult:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> TrainResult:
+        """Read a ``result.json`` written by ``save``."""
         d = json.loads(Path(path).read_text())
         return cls(**{**d, "epochs": [TrainEpoch(**e) for e in d["epochs"]]})
 

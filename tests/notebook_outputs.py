@@ -23,12 +23,13 @@ def checked(cell) -> bool:
 
 
 def strip(nb) -> None:
+    """Keep the checked cells' stdout and the execution count a top-to-bottom run gives them (nbval
+    refuses a reference output without one); drop every other output, count and timestamp."""
     nb.metadata.pop("widgets", None)  # the widget state of the run: large, and a run's, not the code's
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    for count, cell in enumerate(code, start=1):
         cell.metadata.pop("execution", None)  # timestamps
-        cell.execution_count = None
+        cell.execution_count = count if checked(cell) else None
         cell.outputs = [o for o in cell.outputs if o.output_type == "stream" and o.name == "stdout"] \
             if checked(cell) else []
         for output in cell.outputs:

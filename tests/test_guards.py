@@ -73,6 +73,8 @@ CASES = [
      ["ArchitectureString", "UniqueString"]),
     ("CIFAR-10 missing offline", lambda p: sl.load_dataset("cifar10", root=p, download=False),
      FileNotFoundError, ["cifar-10-batches-py", "SDARTS_DATA"]),
+    ("loss that becomes NaN", lambda p: sl.search(out=p, **{**TINY, "epochs": 2, "w_lr": 1e38}),
+     FloatingPointError, ["diverged at epoch 1, step", "loss nan", "Last good checkpoint: none", "w_lr"]),
     ("unknown study mode", lambda p: sl.study(["trilevel"], seeds=1, out=p, progress=False), ValueError,
      ["modes", "trilevel"]),
 ]

@@ -24,8 +24,9 @@ def test_committed_notebooks_keep_only_the_checked_outputs(path):
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert any(checked(c) for c in code), f"{path.name} checks no output"
     assert "widgets" not in nb["metadata"], f"{path.name}: strip the saved widget state (make notebooks)"
-    for cell in code:
-        assert cell["execution_count"] is None and "execution" not in cell["metadata"]
+    for count, cell in enumerate(code, start=1):
+        assert cell["execution_count"] == (count if checked(cell) else None)
+        assert "execution" not in cell["metadata"]
         if checked(cell):
             assert cell["outputs"], f"{path.name}: a checked cell lacks its expected output (make notebooks)"
             assert all(o["output_type"] == "stream" for o in cell["outputs"])
