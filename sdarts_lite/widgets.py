@@ -27,16 +27,23 @@ class SearchPanel(w.VBox):
 
     def __init__(self, optimizer: str = "single (Single-DARTS)", arch_lr: float = 3e-3, epochs: int = 20,
                  seed: int = 0, log_every: int = 4, **search_kwargs):
-        self.optimizer = w.Dropdown(options=list(OPTIMIZERS), value=optimizer, description="optimizer")
-        self.arch_lr = w.FloatText(value=arch_lr, description="arch lr")
-        self.epochs = w.IntText(value=epochs, description="epochs")
-        self.seed = w.IntText(value=seed, description="seed")
+        # Sized so that two panels side by side fit JupyterLab's default width (560 px each).
+        field = dict(layout=w.Layout(width="275px"), style={"description_width": "70px"})
+        self.optimizer = w.Dropdown(options=list(OPTIMIZERS), value=optimizer, description="optimizer",
+                                    **field)
+        self.arch_lr = w.FloatText(value=arch_lr, description="arch lr", **field)
+        self.epochs = w.IntText(value=epochs, description="epochs", **field)
+        self.seed = w.IntText(value=seed, description="seed", **field)
         self.edge = w.Dropdown(options=[("mean over edges", None)] +
                                [(f"edge {i}->{j}", e) for e, (i, j) in enumerate(EDGES)],
-                               value=None, description="show")
-        self.run_button = w.Button(description="Run", button_style="success", icon="play")
-        self.stop_button = w.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
-        self.progress = w.IntProgress(value=0, min=0, max=1, description="epochs 0")
+                               value=None, description="show", layout=w.Layout(width="190px"),
+                               style={"description_width": "40px"})
+        self.run_button = w.Button(description="Run", button_style="success", icon="play",
+                                   layout=w.Layout(width="80px"))
+        self.stop_button = w.Button(description="Stop", button_style="danger", icon="stop", disabled=True,
+                                    layout=w.Layout(width="80px"))
+        self.progress = w.IntProgress(value=0, min=0, max=1, description="epochs 0",
+                                      layout=w.Layout(width="200px"))
         self.status = w.HTML()
         self.figure = go.FigureWidget(layout=dict(template="plotly_white", height=340, width=560,
                                                   xaxis_title="epoch", yaxis_title="softmax weight",
