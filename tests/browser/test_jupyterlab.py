@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -38,13 +39,16 @@ def free_port() -> int:
 
 @pytest.fixture
 def jupyterlab(tmp_path):
-    """A JupyterLab server on a free loopback port with a token; always shut down."""
+    """A JupyterLab server on a free loopback port with a token; always shut down.  It serves a copy
+    of the notebooks: JupyterLab saves what it runs, and the committed notebooks must not change."""
+    work = tmp_path / "work"
+    shutil.copytree(ROOT / "notebooks", work / "notebooks", ignore=shutil.ignore_patterns("runs"))
     port, token = free_port(), secrets.token_hex(16)
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
            "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
-         f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}",
+         f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}",
          "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
          "--LabApp.extension_manager=readonly"],
         env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "jupyterlab.log", "w"))
@@ -73,6 +77,7 @@ POINTS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
 
 def test_notebook_02_renders_and_runs_in_jupyterlab(jupyterlab, tmp_path):
     base, token = jupyterlab
+    committed = (ROOT / "notebooks" / "02_single_vs_bilevel.ipynb").read_bytes()
     OUTPUT.mkdir(exist_ok=True)
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch_persistent_context(  # a fresh user data dir
@@ -129,3 +134,4 @@ def test_notebook_02_renders_and_runs_in_jupyterlab(jupyterlab, tmp_path):
         finally:
             browser.close()
     assert (OUTPUT / "02_single_vs_bilevel.png").stat().st_size > 10_000
+    assert (ROOT / "notebooks" / "02_single_vs_bilevel.ipynb").read_bytes() == committed
