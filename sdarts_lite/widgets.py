@@ -136,5 +136,8 @@ class SearchPanel(w.VBox):
 
 
 def side_by_side(*panels: SearchPanel) -> w.HBox:
-    """Lay panels next to each other, e.g. single-level beside bi-level."""
-    return w.HBox(list(panels))
+    """Lay panels next to each other, e.g. single-level beside bi-level; a panel that does not fit
+    the notebook's width wraps to the next row instead of being squeezed."""
+    for panel in panels:
+        panel.layout.flex = "0 0 auto"
+    return w.HBox(list(panels), layout=w.Layout(flex_flow="row wrap"))
