@@ -91,8 +91,7 @@ def run_sweep(args: argparse.Namespace) -> None:
         axes = json.loads(args.axes) if args.axes else None
     except json.JSONDecodeError as err:
         raise ValueError(f"axes: not JSON ({err})") from None
-    rows = sweep(axes, seeds=args.seeds, modes=parse_modes(args.modes), out=args.out,
-                 preset=args.preset,
+    rows = sweep(axes, seeds=args.seeds, modes=parse_modes(args.modes), out=args.out, preset=args.preset,
                  nb201=args.nb201, table=args.table, command=command, workers=args.workers,
                  progress=not args.quiet)
     best = max(rows, key=lambda r: r["contrast"])

@@ -35,6 +35,8 @@ STEPS = 4  # intermediate nodes
 NODES = range(2, 2 + STEPS)  # their numbers
 DARTS_EDGES = tuple((i, j) for j in NODES for i in range(j))  # (from, to)
 FIELDS = ("normal", "normal_concat", "reduce", "reduce_concat")
+
+
 @dataclass(frozen=True)
 class DartsGenotype:
     """A discrete DARTS cell pair: ``normal[2k]``, ``normal[2k+1]`` are the two ``(op, input)``

@@ -62,12 +62,14 @@ def default_root() -> Path:
 
 def load_dataset(name: str = "digits", root: str | os.PathLike | None = None, download: bool = True,
                  image_size: int | None = None) -> ImageData:
-    """Load ``digits``, ``cifar10`` or ``cifar100``; ``image_size`` resizes (bilinear)."""
+    """Load ``digits``, ``shapes``, ``cifar10`` or ``cifar100``; ``image_size`` resizes (bilinear)."""
     one_of("dataset", name, DATASETS)
     if image_size is not None:
         positive_int("image_size", image_size, minimum=4)
-    if name in ("digits", "shapes"):
-        data = _digits() if name == "digits" else _shapes()
+    if name == "digits":
+        data = _digits()
+    elif name == "shapes":
+        data = _shapes()
     else:
         data = _cifar(name, Path(root or default_root()), download)
     if image_size is not None and image_size != data.image_size:

@@ -150,8 +150,11 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
     ``callback(history)`` is called after every recorded step and epoch; returning True stops
     the search (the history says ``stopped``).
     """
-    check_settings(overrides)
-    config = (replace(config, **overrides) if config else make_config(preset, **overrides)).validate()
+    if config is None:
+        config = make_config(preset, **overrides)
+    else:
+        check_settings(overrides)
+        config = replace(config, **overrides).validate()
     device = torch.device(device) if device is not None else default_device()
     data = data or load_dataset(config.dataset, image_size=config.image_size)
     seed_everything(config.seed)

@@ -188,16 +188,17 @@ SWEEP_AXES: dict[str, list] = {
 }
 
 
-def sweep_settings(axes: dict[str, list], preset: str | None) -> list[dict]:
-    """The preset itself, then one setting per other value of each knob (the rest as in the preset)."""
+def sweep_settings(axes: dict[str, list], preset: str | None) -> dict[str, dict]:
+    """The preset itself, then one setting per other value of each knob (the rest as in the
+    preset), each named by what it changes (``"preset"``, ``"arch_lr-0.001"``, ...)."""
     if not isinstance(axes, dict) or not all(isinstance(v, list) and v for v in axes.values()):
         raise ValueError('axes: must map knob names to lists of values, e.g. {"arch_lr": [0.001, 0.003]}')
     check_settings(axes)
     base = asdict(make_config(preset))
-    settings = [{}]
+    changes = {"preset": {}}
     for knob, values in axes.items():
-        settings += [{knob: v} for v in values if v != base[knob]]
-    return [{knob: s.get(knob, base[knob]) for knob in axes} for s in settings]
+        changes.update({f"{knob}-{v}": {knob: v} for v in values if v != base[knob]})
+    return {name: {knob: change.get(knob, base[knob]) for knob in axes} for name, change in changes.items()}
 
 
 def sweep(axes: dict[str, list] | None = None, seeds: int = 3, modes=("single", "bilevel1"),
@@ -210,11 +211,8 @@ def sweep(axes: dict[str, list] | None = None, seeds: int = 3, modes=("single", 
     positive when bi-level collapses more, as the paper says.  ``table`` writes the rows as a
     Markdown table (and JSON beside it) headed by ``command``, the line that regenerates it.
     """
-    axes = axes or SWEEP_AXES
-    base = asdict(make_config(preset))
     rows = []
-    for overrides in sweep_settings(axes, preset):
-        name = "_".join(f"{k}-{v}" for k, v in overrides.items() if v != base[k]) or "preset"
+    for name, overrides in sweep_settings(axes or SWEEP_AXES, preset).items():
         result = study(modes, seeds, preset, out=Path(out) / name, nb201=nb201, **overrides, **kwargs)
         row = dict(overrides)
         for mode, stats in result["summary"].items():
