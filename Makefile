@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONHASHSEED := 0
 
-.PHONY: setup demo test test-browser lint bench notebooks clean
+.PHONY: setup demo test test-notebooks test-browser lint bench notebooks clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -20,6 +20,9 @@ demo: $(STAMP)  ## single vs bi-level on the bundled digits; writes runs/demo/re
 test: $(STAMP)  ## lint, then every test
 	$(VENV)/bin/ruff check sdarts_lite tests benchmarks
 	$(PY) -m pytest -q tests notebooks --nbval-lax
+
+test-notebooks: $(STAMP)  ## the notebooks alone under nbval (CI runs them again as another CPU would)
+	$(PY) -m pytest -q notebooks --nbval-lax
 
 test-browser: $(STAMP)  ## notebook 02 in JupyterLab, driven by headless Chromium (needs the browser extra)
 	$(PY) -m pip install --quiet -e ".[browser]"
