@@ -11,7 +11,9 @@ from .optimizers import BiLevel, SingleLevel, make_optimizer
 from .relaxation import ACTIVATIONS, mixing_weights
 from .search import PRESETS, SearchConfig, default_device, evaluate, make_config, search
 from .spaces import SPACES, parse_genotype, supernet
-from .study import study, summary_lines, sweep
+from .stats import permutation_test
+from .study import histories, study, summary_lines
+from .sweep import TARGETS, sweep, target_rows
 from .supernet import NB201Supernet
 from .train import TrainResult, train_from_scratch
 from .viz import (
@@ -20,6 +22,7 @@ from .viz import (
     cell_graph,
     collapse_figure,
     compare_figure,
+    diagnostics_figure,
     darts_cell_graph,
     show_cell,
     study_figure,
@@ -41,10 +44,12 @@ __all__ = [
     "load_dataset", "ImageData", "Batches", "DATASETS",
     # searching, its record, many searches
     "search", "SearchConfig", "PRESETS", "make_config", "default_device", "evaluate",
-    "History", "EpochRecord", "StepRecord", "study", "summary_lines", "sweep",
+    "History", "EpochRecord", "StepRecord", "study", "histories", "summary_lines", "sweep",
+    "TARGETS", "target_rows", "permutation_test",
     # evaluating derived cells
     "train_from_scratch", "TrainResult", "load_benchmark", "NB201Benchmark", "CellResult",
     # plots and drawings
-    "alpha_figure", "benchmark_figure", "compare_figure", "collapse_figure", "study_figure",
+    "alpha_figure", "benchmark_figure", "compare_figure", "collapse_figure", "diagnostics_figure",
+    "study_figure",
     "cell_graph", "darts_cell_graph", "show_cell", "write_report",
 ]

@@ -27,7 +27,11 @@ class EpochRecord:
     for NAS-Bench-201, 28 x 8 for DARTS), losses, accuracies, derived cell, time.
 
     ``train_*`` averages the batches that updated w; ``valid_*`` is the supernet on the held-out
-    split, which no update ever sees (the same split for every mode, so they compare).
+    split, which no update ever sees (the same split for every mode, so they compare).  How much
+    signal alpha got: ``alpha_loss`` averages the loss alpha descended (single-level: the same
+    batches as w; bi-level: the validation batches; second order: at the unrolled weights),
+    ``alpha_grad_norm`` the norm of its gradient, and ``alpha_step`` is how far alpha moved in
+    the epoch (the Euclidean norm of the change of every alpha together).
     """
 
     epoch: int
@@ -39,6 +43,9 @@ class EpochRecord:
     genotype: str
     seconds: float
     w_lr: float
+    alpha_loss: float
+    alpha_grad_norm: float
+    alpha_step: float
 
 
 @dataclass
@@ -61,6 +68,11 @@ class History:
         cols = [k for k, op in enumerate(self.ops) if op in PARAM_FREE_OPS]
         return [sum(sum(row[c] for c in cols) / sum(row) for row in r.alphas) / len(r.alphas)
                 for r in self.epochs]
+
+    def decisiveness(self) -> list[float]:
+        """Per epoch, the mean over edges of the largest mixing weight, as a share of the edge's
+        total weight: 1/5 (1/8 for DARTS) while alpha is uniform, 1 once every edge has decided."""
+        return [sum(max(row) / sum(row) for row in r.alphas) / len(r.alphas) for r in self.epochs]
 
     def num_edges(self) -> int:
         """Edges of the derived cell(s): 6 for NAS-Bench-201, 16 for DARTS' normal and reduction cells."""

@@ -31,11 +31,14 @@ ORDERS = (1, 2)
 
 @dataclass
 class StepResult:
-    """Loss and correct count of the batch that updated w."""
+    """Loss and correct count of the batch that updated w; the loss alpha descended and the norm
+    of its gradient (the diagnostics of how much signal alpha gets)."""
 
     loss: float
     correct: int
     count: int
+    alpha_loss: float
+    alpha_grad_norm: float
 
 
 def loss_and_grads(model: nn.Module, batch: Batch, params: list[nn.Parameter]):
@@ -101,8 +104,10 @@ class Optimizer:
         self.schedule.load_state_dict(state["schedule"])
 
 
-def result(loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> StepResult:
-    return StepResult(float(loss), int((logits.argmax(1) == y).sum()), len(y))
+def result(loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor, alpha_loss: torch.Tensor,
+           alpha_grads) -> StepResult:
+    norm = torch.sqrt(sum((g * g).sum() for g in alpha_grads))
+    return StepResult(float(loss), int((logits.argmax(1) == y).sum()), len(y), float(alpha_loss), float(norm))
 
 
 class SingleLevel(Optimizer):
@@ -113,9 +118,10 @@ class SingleLevel(Optimizer):
     def step(self, w_batch: Batch, alpha_batch: Batch) -> StepResult:
         assert alpha_batch is w_batch, "single-level uses one batch for both updates"
         loss, logits, grads = loss_and_grads(self.model, w_batch, self.weights + self.alphas)
+        alpha_grads = grads[len(self.weights):]
         self.update_weights(grads[:len(self.weights)])
-        self.update_alphas(grads[len(self.weights):])
-        return result(loss, logits, w_batch[1])
+        self.update_alphas(alpha_grads)
+        return result(loss, logits, w_batch[1], loss, alpha_grads)
 
 
 class BiLevel(Optimizer):
@@ -130,13 +136,13 @@ class BiLevel(Optimizer):
 
     def step(self, w_batch: Batch, alpha_batch: Batch) -> StepResult:
         if self.order == 1:
-            _, _, alpha_grads = loss_and_grads(self.model, alpha_batch, self.alphas)
+            alpha_loss, _, alpha_grads = loss_and_grads(self.model, alpha_batch, self.alphas)
         else:
-            alpha_grads = self.unrolled_alpha_grads(w_batch, alpha_batch)
+            alpha_loss, alpha_grads = self.unrolled_alpha_grads(w_batch, alpha_batch)
         self.update_alphas(alpha_grads)
         loss, logits, w_grads = loss_and_grads(self.model, w_batch, self.weights)
         self.update_weights(w_grads)
-        return result(loss, logits, w_batch[1])
+        return result(loss, logits, w_batch[1], alpha_loss, alpha_grads)
 
     def virtual_step(self, train_grads) -> list[torch.Tensor]:
         """DARTS' approximation of w's next step (its ``_compute_unrolled_model``): the gradient
@@ -154,14 +160,15 @@ class BiLevel(Optimizer):
         for p, d in zip(self.weights, deltas):
             p.add_(d, alpha=scale)
 
-    def unrolled_alpha_grads(self, w_batch: Batch, alpha_batch: Batch) -> list[torch.Tensor]:
-        """DARTS eq. 7-8: grad_alpha L_val(w', alpha) - xi * Hessian-vector product, with
-        w' = w - xi * step and the product by central finite differences around w."""
+    def unrolled_alpha_grads(self, w_batch: Batch, alpha_batch: Batch) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """DARTS eq. 7-8: L_val(w', alpha) and its alpha gradient grad_alpha L_val(w', alpha) - xi *
+        Hessian-vector product, with w' = w - xi * step and the product by central finite
+        differences around w."""
         xi = self.w_lr
         backup = [p.detach().clone() for p in self.weights]
         _, _, train_grads = loss_and_grads(self.model, w_batch, self.weights)
         self._shift(self.virtual_step(train_grads), -xi)  # w' = w - xi * step
-        _, _, grads = loss_and_grads(self.model, alpha_batch, self.weights + self.alphas)
+        alpha_loss, _, grads = loss_and_grads(self.model, alpha_batch, self.weights + self.alphas)
         v, dalpha = grads[:len(self.weights)], grads[len(self.weights):]
         with torch.no_grad():
             for p, b in zip(self.weights, backup):
@@ -174,7 +181,7 @@ class BiLevel(Optimizer):
         with torch.no_grad():
             for p, b in zip(self.weights, backup):
                 p.copy_(b)
-        return [da - xi * (gp - gm) / (2 * eps) for da, gp, gm in zip(dalpha, plus, minus)]
+        return alpha_loss, [da - xi * (gp - gm) / (2 * eps) for da, gp, gm in zip(dalpha, plus, minus)]
 
 
 def make_optimizer(mode: str, model: nn.Module, epochs: int, order: int = 1, **hyper) -> Optimizer:

@@ -53,6 +53,10 @@ class SearchConfig:
     arch_betas: tuple[float, float] = (0.5, 0.999)
     arch_weight_decay: float = 1e-3
     activation: str = "softmax"   # alpha -> mixing weights: "softmax" (DARTS) or "sigmoid"
+    augment: int | None = None    # random shifts of up to so many pixels (None: the dataset's own,
+                                  # CIFAR's pad-4 crop and flip; digits and shapes: none)
+    budget: str = "epochs"        # single-level: "epochs" (the whole search set per epoch) or "steps"
+                                  # (as many steps per epoch, of as many images, as bi-level takes)
     seed: int = 0
     log_every: int = 0            # also record alphas every k steps (0: per epoch only)
 
@@ -63,6 +67,9 @@ class SearchConfig:
         one_of("mode", self.mode, MODES)
         one_of("order", self.order, ORDERS)
         one_of("dataset", self.dataset, DATASETS)
+        one_of("budget", self.budget, BUDGETS)
+        if self.augment is not None:
+            non_negative_int("augment", self.augment)
         if self.image_size is not None:
             positive_int("image_size", self.image_size, minimum=4)
         for name in ("C", "N", "epochs", "batch_size"):
@@ -74,6 +81,9 @@ class SearchConfig:
         non_negative_int("log_every", self.log_every)
         non_negative_int("seed", self.seed)
         return self
+
+
+BUDGETS = ("epochs", "steps")
 
 
 # Presets: named starting points; any field can still be overridden.
@@ -165,13 +175,16 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
                            "arch_lr", "arch_betas", "arch_weight_decay")}
     opt = make_optimizer(config.mode, model, config.epochs, config.order, **hyper)
     gen = torch.Generator().manual_seed(config.seed)
+    shift = data.shift if config.augment is None else config.augment
+    augment = dict(shift=shift, flip=data.flip and shift > 0)
     if opt.uses_split:
         (wx, wy), (ax, ay) = data.halves()
-        w_stream = Batches(wx, wy, data, config.batch_size, gen, data.augment)
-        a_stream = Batches(ax, ay, data, config.batch_size, gen, data.augment)
-    else:
+        w_stream = Batches(wx, wy, data, config.batch_size, gen, **augment)
+        a_stream = Batches(ax, ay, data, config.batch_size, gen, **augment)
+    else:  # budget "steps": as many batches as bi-level takes from its halves
+        steps = len(data.halves()[0][1]) // config.batch_size if config.budget == "steps" else None
         w_stream = a_stream = Batches(data.search_x, data.search_y, data, config.batch_size, gen,
-                                      data.augment)
+                                      steps=steps, **augment)
     test = Batches(data.test_x, data.test_y, data, 256)
     ops, edges = ops_and_edges(config.space)
     history = History(config=json.loads(json.dumps(asdict(config))),  # as JSON reads it back
@@ -188,7 +201,8 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
     started = time.perf_counter() - (history.epochs[-1].seconds if history.epochs else 0.0)
     try:
         for epoch in range(len(history.epochs), config.epochs):
-            loss_sum, correct, count = 0.0, 0, 0
+            loss_sum, correct, count, alpha_loss, alpha_grad = 0.0, 0, 0, 0.0, 0.0
+            alphas_before = [a.detach().clone() for a in opt.alphas]
             pairs = zip(w_stream, a_stream) if opt.uses_split else ((b, b) for b in w_stream)
             for step, (w_batch, a_batch) in enumerate(pairs):
                 w_batch = tuple(t.to(device) for t in w_batch)
@@ -202,6 +216,7 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
                         f"checkpoint: {last or 'none'}. Lower the learning rates (w_lr, arch_lr).")
                 loss_sum += res.loss * res.count
                 correct, count = correct + res.correct, count + res.count
+                alpha_loss, alpha_grad = alpha_loss + res.alpha_loss, alpha_grad + res.alpha_grad_norm
                 bar.update(1)
                 if config.log_every and step % config.log_every == 0:
                     history.steps.append(StepRecord(epoch, step, model.edge_weights().tolist()))
@@ -212,10 +227,13 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
                 break
             opt.end_epoch()
             valid_loss, valid_acc = evaluate(model, test, device)
+            steps = step + 1
+            moved = math.sqrt(sum(float((a.detach() - b).square().sum()) for a, b in zip(opt.alphas, alphas_before)))
             history.epochs.append(EpochRecord(
                 epoch=epoch, alphas=model.edge_weights().tolist(), train_loss=loss_sum / count,
                 train_acc=100.0 * correct / count, valid_loss=valid_loss, valid_acc=valid_acc,
-                genotype=str(model.genotype()), seconds=time.perf_counter() - started, w_lr=opt.w_lr))
+                genotype=str(model.genotype()), seconds=time.perf_counter() - started, w_lr=opt.w_lr,
+                alpha_loss=alpha_loss / steps, alpha_grad_norm=alpha_grad / steps, alpha_step=moved))
             history.genotype = history.epochs[-1].genotype
             bar.set_postfix(loss=f"{loss_sum / count:.3f}", valid=f"{valid_acc:.1f}%")
             if out is not None:

@@ -179,7 +179,7 @@ def train_from_scratch(genotype: NB201Genotype | DartsGenotype | str, data: Imag
                           weight_decay=weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
     gen = torch.Generator().manual_seed(seed)
-    train = Batches(data.search_x, data.search_y, data, batch_size, gen, data.augment)
+    train = Batches(data.search_x, data.search_y, data, batch_size, gen, data.shift, data.flip)
     test = Batches(data.test_x, data.test_y, data, 256)
     records: list[TrainEpoch] = []
     started = time.perf_counter()

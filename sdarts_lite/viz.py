@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import statistics
+from collections.abc import Callable
 from pathlib import Path
 
 import graphviz
@@ -22,6 +23,7 @@ from .spaces import parse_genotype
 OP_COLORS = {"none": "#9e9e9e", "skip_connect": "#d62728", "nor_conv_1x1": "#1f77b4",
              "nor_conv_3x3": "#2ca02c", "avg_pool_3x3": "#ff7f0e"}
 PARAM_FREE_COLOR = "#7b1fa2"
+WEIGHT_AXIS = "mixing weight"
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]  # one colour per run or cell compared
 
 
@@ -47,7 +49,8 @@ def alpha_series(history: History, edge: int | None = None) -> tuple[list[float]
 
 
 def alpha_traces(history: History, edge: int | None = None, showlegend: bool = True) -> list[go.Scatter]:
-    """One line per op, and a thick dashed line for the parameter-free share."""
+    """One line per op (for the top plot), then a thick dashed line for the parameter-free share
+    (for the plot below it: ``alpha_rows``)."""
     xs, series = alpha_series(history, edge)
     traces = []
     for name, ys in series.items():
@@ -59,34 +62,99 @@ def alpha_traces(history: History, edge: int | None = None, showlegend: bool = T
     return traces
 
 
+def alpha_rows(cols: int = 1, titles: list[str] | None = None) -> go.Figure:
+    """An empty figure for alpha trajectories: each op's weight on top, the parameter-free share
+    below, each axis fitted to its own data so that a move from 0.20 to 0.35 fills the plot."""
+    fig = make_subplots(rows=2, cols=cols, shared_xaxes=True, shared_yaxes=True, row_heights=[0.66, 0.34],
+                        vertical_spacing=0.08, subplot_titles=titles)
+    fig.update_yaxes(title_text=WEIGHT_AXIS, row=1, col=1)
+    fig.update_yaxes(title_text="parameter-free", row=2, col=1)
+    fig.update_xaxes(title_text="epoch", row=2)
+    fig.update_layout(template="plotly_white", height=460)
+    return fig
+
+
+def add_alpha_traces(fig: go.Figure, history: History, edge: int | None = None, col: int = 1,
+                     showlegend: bool = True) -> None:
+    """The op lines of ``alpha_traces`` into row 1 of column ``col``, the share into row 2."""
+    traces = alpha_traces(history, edge, showlegend)
+    for trace in traces[:-1]:
+        fig.add_trace(trace, row=1, col=col)
+    fig.add_trace(traces[-1], row=2, col=col)
+
+
 def edge_label(history: History, edge: int | None) -> str:
     return "mean over edges" if edge is None else "edge {}->{}".format(*history.edges[edge])
 
 
 def alpha_figure(history: History, edge: int | None = None, title: str | None = None) -> go.Figure:
-    """A plain plotly figure of the softmax alpha trajectories of one search."""
-    fig = go.Figure(alpha_traces(history, edge))
-    fig.update_layout(title=title or f"{history.config.get('mode')} — {edge_label(history, edge)}",
-                      xaxis_title="epoch", yaxis_title="softmax weight", template="plotly_white",
-                      height=380)
+    """A plain plotly figure of the alpha trajectories of one search."""
+    fig = alpha_rows()
+    add_alpha_traces(fig, history, edge)
+    fig.update_layout(title=title or f"{history.config.get('mode')} — {edge_label(history, edge)}")
     return fig
 
 
 def compare_figure(histories: dict[str, History], edge: int | None = None) -> go.Figure:
-    """Alpha trajectories of several searches side by side, on a shared y axis."""
-    fig = make_subplots(rows=1, cols=len(histories), shared_yaxes=True,
-                        subplot_titles=[f"{label}: {edge_label(h, edge)}" for label, h in histories.items()])
+    """Alpha trajectories of several searches side by side, on shared y axes."""
+    fig = alpha_rows(len(histories), [f"{label}: {edge_label(h, edge)}" for label, h in histories.items()])
     for col, h in enumerate(histories.values(), start=1):
-        for trace in alpha_traces(h, edge, showlegend=col == 1):
-            fig.add_trace(trace, row=1, col=col)
-        fig.update_xaxes(title_text="epoch", row=1, col=col)
-    fig.update_yaxes(title_text="softmax weight", row=1, col=1)
-    fig.update_layout(template="plotly_white", height=420)
+        add_alpha_traces(fig, h, edge, col, showlegend=col == 1)
+    return fig
+
+
+def seed_panels(runs: dict[str, list[History]], panels: dict[str, Callable[[History], list[float]]],
+                cols: int = 2) -> go.Figure:
+    """One plot per measure (``panels``: title -> per-epoch values of a history); per group of
+    runs a thin line per seed and a thick line for their mean.  Axes fit the data."""
+    rows = -(-len(panels) // cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(panels), vertical_spacing=0.14)
+    for (label, histories), color in zip(runs.items(), itertools.cycle(PALETTE)):
+        for k, measure in enumerate(panels.values()):
+            row, col = k // cols + 1, k % cols + 1
+            curves = [measure(h) for h in histories]
+            for ys in curves:
+                fig.add_trace(go.Scatter(x=list(range(1, len(ys) + 1)), y=ys, mode="lines", opacity=0.3,
+                                         line=dict(color=color, width=1), legendgroup=label,
+                                         showlegend=False, hoverinfo="skip"), row=row, col=col)
+            mean = [statistics.fmean(v) for v in zip(*curves)]
+            fig.add_trace(go.Scatter(x=list(range(1, len(mean) + 1)), y=mean, mode="lines+markers",
+                                     name=f"{label} (mean of {len(curves)})", legendgroup=label,
+                                     showlegend=k == 0, line=dict(color=color, width=3)), row=row, col=col)
+    fig.update_xaxes(title_text="epoch", row=rows)
+    fig.update_layout(template="plotly_white", height=380 * rows)
+    return fig
+
+
+def collapse_figure(runs: dict[str, list[History]]) -> go.Figure:
+    """The collapse story over seeds: per optimizer, the share of mixing weight on parameter-free
+    ops and the number of parameter-free edges in the derived cell, epoch by epoch (thin lines:
+    seeds; thick: the mean)."""
+    fig = seed_panels(runs, {"share of weight on parameter-free ops (mean over edges)": History.param_free_share,
+                             "parameter-free edges in the derived cell": History.param_free_edges})
+    most = max(h.num_edges() for histories in runs.values() for h in histories if h.epochs)
+    fig.update_yaxes(range=[-0.2, most + 0.2], row=1, col=2)
+    fig.update_layout(height=420)
+    return fig
+
+
+def diagnostics_figure(runs: dict[str, list[History]]) -> go.Figure:
+    """How much signal alpha gets, epoch by epoch: the norm of its gradient, how far it moved, how
+    decisive the mixing weights are, and the loss it descended (low: memorised batches, no signal
+    left).  Thin lines: seeds; thick: the mean."""
+    fig = seed_panels(runs, {
+        "alpha's gradient norm (mean over the epoch's steps)": lambda h: [r.alpha_grad_norm for r in h.epochs],
+        "how far alpha moved in the epoch": lambda h: [r.alpha_step for r in h.epochs],
+        "decisiveness (mean largest weight per edge)": History.decisiveness,
+        "loss of the batches alpha learned from": lambda h: [r.alpha_loss for r in h.epochs],
+    })
+    fig.update_yaxes(type="log", row=2, col=2)
     return fig
 
 
 def write_report(histories: dict[str, History], path: str | os.PathLike, title: str) -> Path:
-    """A self-contained HTML page: trajectories side by side and the derived cells."""
+    """A self-contained HTML page: trajectories side by side, the diagnostics of alpha's signal,
+    and the derived cells."""
     path = Path(path)
     rows = ""
     for label, h in histories.items():
@@ -95,7 +163,8 @@ def write_report(histories: dict[str, History], path: str | os.PathLike, title: 
                  f"<td>{h.param_free_edges()[-1] if last else '-'}</td>"
                  f"<td>{f'{last.valid_acc:.1f}%' if last else '-'}</td></tr>")
     rows_of_alpha = len(next(iter(histories.values())).edges)
-    figures = [compare_figure(histories)] + [compare_figure(histories, e) for e in range(rows_of_alpha)]
+    figures = ([compare_figure(histories), diagnostics_figure({k: [h] for k, h in histories.items()})]
+               + [compare_figure(histories, e) for e in range(rows_of_alpha)])
     body = "".join(f.to_html(full_html=False, include_plotlyjs=not i)
                    for i, f in enumerate(figures))
     path.write_text(
@@ -105,32 +174,6 @@ def write_report(histories: dict[str, History], path: str | os.PathLike, title: 
         "<th>parameter-free edges</th><th>held-out accuracy (supernet)</th></tr>"
         f"{rows}</table>{body}</body></html>")
     return path
-
-
-def collapse_figure(runs: dict[str, list[History]]) -> go.Figure:
-    """The collapse story over seeds: per optimizer, the softmax weight on parameter-free ops and
-    the number of parameter-free edges in the derived cell, epoch by epoch (thin lines: seeds;
-    thick: the mean)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=[
-        "softmax weight on parameter-free ops (mean over edges)",
-        "parameter-free edges in the derived cell"])
-    for (label, histories), color in zip(runs.items(), itertools.cycle(PALETTE)):
-        for col, measure in ((1, History.param_free_share), (2, History.param_free_edges)):
-            curves = [measure(h) for h in histories]
-            for ys in curves:
-                fig.add_trace(go.Scatter(x=list(range(1, len(ys) + 1)), y=ys, mode="lines", opacity=0.3,
-                                         line=dict(color=color, width=1), legendgroup=label,
-                                         showlegend=False, hoverinfo="skip"), row=1, col=col)
-            mean = [statistics.fmean(v) for v in zip(*curves)]
-            fig.add_trace(go.Scatter(x=list(range(1, len(mean) + 1)), y=mean, mode="lines+markers",
-                                     name=f"{label} (mean of {len(curves)})", legendgroup=label,
-                                     showlegend=col == 1, line=dict(color=color, width=3)), row=1, col=col)
-    fig.update_xaxes(title_text="epoch")
-    fig.update_yaxes(range=[0, 1], row=1, col=1)
-    most = max(h.num_edges() for histories in runs.values() for h in histories if h.epochs)
-    fig.update_yaxes(range=[-0.2, most + 0.2], row=1, col=2)
-    fig.update_layout(template="plotly_white", height=420)
-    return fig
 
 
 def cell_graph(cells: NB201Genotype | str | dict[str, NB201Genotype | str]) -> graphviz.Digraph:
@@ -198,35 +241,51 @@ def show_cell(cells: NB201Genotype | DartsGenotype | str | dict[str, NB201Genoty
 
 
 def write_study_report(summary: dict, histories: dict[str, list[History]], path: str | os.PathLike) -> Path:
-    """The study's page: per mode, each measure's mean, spread and median over seeds; the
-    trajectories of every seed; every derived genotype."""
+    """The study's page: per group of runs, each measure's mean, spread and median over seeds;
+    the contrasts with bi-level and their p-values; the trajectories and diagnostics of every
+    seed; every derived genotype."""
     path = Path(path)
     labels = {"param_free_edges": "parameter-free edges of the derived cell",
-              "param_free_share": "parameter-free softmax weight",
+              "param_free_share": "share of weight on parameter-free ops",
+              "decisiveness": "decisiveness (mean largest weight per edge)",
               "valid_acc": "held-out accuracy of the supernet (%)",
               "cifar10": "NAS-Bench-201 CIFAR-10 accuracy of the derived cell (%)",
+              "train_loss": "training loss (last epoch)",
+              "alpha_loss": "loss alpha learned from (last epoch)",
+              "alpha_grad_norm": "alpha's gradient norm (last epoch)",
               "seconds": "seconds per run"}
     rows = ""
-    for mode, stats in summary["summary"].items():
+    for group, stats in summary["summary"].items():
         for key, label in labels.items():
             if key in stats:
                 s = stats[key]
-                rows += (f"<tr><td>{html.escape(mode)}</td><td>{label}</td>"
+                rows += (f"<tr><td>{html.escape(group)}</td><td>{label}</td>"
                          f"<td>{s['mean']:.3f} ± {s['std']:.3f}</td><td>{s['median']:.3f}</td>"
                          f"<td>{s['min']:.3f} – {s['max']:.3f}</td></tr>")
+    tests = "".join(
+        f"<tr><td>{html.escape(name)}</td><td>{html.escape(measure)}</td><td>{t['statistic']}</td>"
+        f"<td>{t['difference']:+.3f}</td><td>{t['p']:.3g}</td></tr>"
+        for name, measures in summary.get("contrasts", {}).items() for measure, t in measures.items())
     cells = "".join(
-        f"<h3>{html.escape(mode)}</h3><ol start='0'>"
-        + "".join(f"<li><code>{html.escape(r['genotype'])}</code> ({r['param_free_edges']}/{r['edges']}"
+        f"<h3>{html.escape(group)}</h3><ol>"
+        + "".join(f"<li value='{r['seed']}'><code>{html.escape(r['genotype'])}</code> "
+                  f"({r['param_free_edges']}/{r['edges']}"
                   + (f", CIFAR-10 {r['cifar10']:.2f}%" if "cifar10" in r else "") + ")</li>" for r in runs)
-        + "</ol>" for mode, runs in summary["runs"].items())
-    fig = collapse_figure(histories).to_html(full_html=False, include_plotlyjs=True)
+        + "</ol>" for group, runs in summary["runs"].items())
+    figures = (collapse_figure(histories).to_html(full_html=False, include_plotlyjs=True)
+               + diagnostics_figure(histories).to_html(full_html=False, include_plotlyjs=False))
+    seeds = f"seeds {summary.get('first_seed', 0)}-{summary.get('first_seed', 0) + summary['seeds'] - 1}"
     path.write_text(
         "<!doctype html><html><head><meta charset='utf-8'><title>sdarts-lite study</title></head>"
         "<body style='font-family:sans-serif'><h1>Stability study</h1>"
-        f"<p>{summary['seeds']} seeds per mode, preset {html.escape(str(summary['preset']))}, "
-        f"overrides {html.escape(json.dumps(summary['overrides']))}.</p>"
-        "<table border='1' cellpadding='4'><tr><th>mode</th><th>measure</th><th>mean ± std</th>"
-        f"<th>median</th><th>range</th></tr>{rows}</table>{fig}<h2>Derived cells (by seed)</h2>{cells}"
+        f"<p>{summary['seeds']} seeds per group ({seeds}), preset {html.escape(str(summary['preset']))}, "
+        f"overrides {html.escape(json.dumps(summary['overrides']))}, single-level budgets "
+        f"{html.escape(', '.join(summary.get('budgets', ['epochs'])))}.</p>"
+        "<table border='1' cellpadding='4'><tr><th>group</th><th>measure</th><th>mean ± std</th>"
+        f"<th>median</th><th>range</th></tr>{rows}</table>"
+        "<h2>Against bi-level (two-sided permutation tests)</h2><table border='1' cellpadding='4'>"
+        "<tr><th>contrast</th><th>measure</th><th>statistic</th><th>difference</th><th>p</th></tr>"
+        f"{tests}</table>{figures}<h2>Derived cells (by seed)</h2>{cells}"
         "</body></html>")
     return path
 

@@ -16,13 +16,15 @@ def history(shares):
         row = [0.0, share, 0.0, 1 - share, 0.0]
         genotype = "+".join("|" + "|".join(f"{'skip_connect' if share > 0.5 else 'nor_conv_3x3'}~{i}"
                                            for i in range(j)) + "|" for j in (1, 2, 3))
-        epochs.append(EpochRecord(e, [row] * 6, 1.0, 50.0, 1.0, 50.0, genotype, e + 1.0, 0.01))
+        epochs.append(EpochRecord(e, [row] * 6, 1.0, 50.0, 1.0, 50.0, genotype, e + 1.0, 0.01,
+                                  alpha_loss=1.0, alpha_grad_norm=0.1, alpha_step=0.01))
     return History(config={"mode": "single"}, epochs=epochs, genotype=epochs[-1].genotype)
 
 
 def test_measures_and_collapse_figure_follow_the_alphas():
     h = history([0.2, 0.6, 0.9])
     assert [round(s, 6) for s in h.param_free_share()] == [0.2, 0.6, 0.9]
+    assert [round(d, 6) for d in h.decisiveness()] == [0.8, 0.6, 0.9]  # the larger of share, 1 - share
     assert h.param_free_edges() == [0, 6, 6]
     fig = collapse_figure({"a": [h, history([0.1, 0.1, 0.1])]})
     means = [t for t in fig.data if t.name and "mean" in t.name]
@@ -54,6 +56,10 @@ def test_compare_figure_has_a_panel_per_run_and_the_parameter_free_line():
     fig = compare_figure({"one": history([0.2, 0.4]), "two": history([0.3, 0.3])})
     free = [t for t in fig.data if t.name == "parameter-free"]
     assert len(free) == 2 and [round(y, 6) for y in free[0].y] == [0.2, 0.4]
+    # the share has the row below to itself, so each row's axis fits its own lines
+    assert [t.yaxis for t in free] == ["y3", "y4"]
+    assert {t.yaxis for t in fig.data if t.name == "skip_connect"} == {"y", "y2"}
+    assert fig.layout.yaxis.range is None and fig.layout.yaxis3.range is None
 
 
 def test_cell_graph_labels_every_edge_and_marks_parameter_free_ops():
