@@ -9,18 +9,28 @@ import sys
 from pathlib import Path
 
 from .data import DATASETS
+from .genotypes import SPACES
 from .lookup import load_benchmark
+from .optimizers import MODES, ORDERS, STUDY_MODES
 from .relaxation import ACTIVATIONS
+from .reports import write_report, write_study_report
 from .search import BUDGETS, PRESETS, SearchConfig, make_config, search
-from .spaces import SPACES
-from .study import STUDY_MODES, histories, study, summary_lines
+from .study import BACKENDS, study, summary_lines
 from .sweep import SWEEP_AXES, sweep, target_rows
 from .train import train_from_scratch
-from .viz import write_report, write_study_report
 
 # The SearchConfig fields that have a flag of the same name.
 SEARCH_FLAGS = ("space", "dataset", "image_size", "epochs", "batch_size", "C", "N", "w_lr", "arch_lr",
                 "activation", "augment", "log_every")
+N_HELP = "cells per stage (nb201) or cells in all (darts)"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, except that a bad flag ends as every bad value does: one line ``error: ...`` on
+    stderr, exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
 def add_search_options(p: argparse.ArgumentParser, seed: bool = True) -> None:
@@ -32,7 +42,7 @@ def add_search_options(p: argparse.ArgumentParser, seed: bool = True) -> None:
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--C", type=int, default=None, help="channels of the first stage")
-    p.add_argument("--N", type=int, default=None, help="cells per stage")
+    p.add_argument("--N", type=int, default=None, help=N_HELP)
     p.add_argument("--w-lr", type=float, default=None, help="initial SGD learning rate of w")
     p.add_argument("--arch-lr", type=float, default=None, help="Adam learning rate of alpha")
     p.add_argument("--activation", default=None, choices=ACTIVATIONS,
@@ -83,12 +93,12 @@ def parse_modes(text: str) -> list[str]:
 
 def run_study(args: argparse.Namespace) -> None:
     values = {k: getattr(args, k) for k in SEARCH_FLAGS}
-    summary = study(modes=parse_modes(args.modes), seeds=args.seeds, first_seed=args.first_seed,
+    summary, runs = study(modes=parse_modes(args.modes), seeds=args.seeds, first_seed=args.first_seed,
                     budgets=parse_modes(args.budgets), preset=args.preset, out=args.out,
                     backend=args.backend, workers=args.workers, nb201=args.nb201,
                     ray_address=args.ray_address, device=args.device, progress=not args.quiet,
                     **{k: v for k, v in values.items() if v is not None})
-    write_study_report(summary, histories(summary, args.out), args.out / "report.html")
+    write_study_report(summary, runs, args.out / "report.html")
     print("\n".join(summary_lines(summary)))
     for row in target_rows(summary):
         print(f"target {row['group']}: {row['target']}: {row['value']:.3f} "
@@ -129,14 +139,14 @@ def run_train(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="python -m sdarts_lite",
         description="Single-level vs bi-level differentiable architecture search.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("search", help="run one search")
     add_search_options(p)
-    p.add_argument("--mode", default="single", choices=["single", "bilevel"])
-    p.add_argument("--order", type=int, default=1, choices=[1, 2], help="bilevel: 1st or 2nd order")
+    p.add_argument("--mode", default="single", choices=MODES)
+    p.add_argument("--order", type=int, default=1, choices=ORDERS, help="bilevel: 1st or 2nd order")
     p.add_argument("--budget", default=None, choices=BUDGETS,
                    help="single-level: the whole search set per epoch (epochs) or as many steps as bi-level")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
@@ -151,10 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, default=10, help="how many seeds")
     p.add_argument("--first-seed", type=int, default=0, help="run seeds FIRST_SEED..FIRST_SEED+SEEDS-1")
     p.add_argument("--budgets", default=",".join(BUDGETS),
-                   help="single-level runs once per budget (comma-separated, of epochs, steps)")
-    p.add_argument("--modes", default="single,bilevel1,bilevel2",
-                   help="comma-separated, of single, bilevel1, bilevel2")
-    p.add_argument("--backend", default="local", choices=["local", "ray"])
+                   help=f"single-level runs once per budget (comma-separated, of {', '.join(BUDGETS)})")
+    p.add_argument("--modes", default=",".join(STUDY_MODES),
+                   help=f"comma-separated, of {', '.join(STUDY_MODES)}")
+    p.add_argument("--backend", default="local", choices=BACKENDS)
     p.add_argument("--workers", type=int, default=None, help="local processes at once (default: cores)")
     p.add_argument("--ray-address", default=None, help="Ray cluster address (default: a local Ray)")
     p.add_argument("--nb201", default=os.environ.get("SDARTS_NB201"),
@@ -162,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=run_study)
     p = sub.add_parser("train", help="train a derived cell from scratch and test it")
     p.add_argument("--genotype", required=True, help="a NAS-Bench-201 string or a DARTS Genotype(...)")
-    p.add_argument("--dataset", default="digits", help="digits, cifar10 or cifar100")
+    p.add_argument("--dataset", default="digits", choices=DATASETS, help="default: digits")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--C", type=int, default=8, help="channels of the first stage")
     p.add_argument("--depth", type=int, default=None,
@@ -187,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
                    + json.dumps(SWEEP_AXES) + ")")
     p.add_argument("--base", default=None, help="JSON: settings of the starting point on top of the preset")
     p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--modes", default="single,bilevel1")
+    p.add_argument("--modes", default="single,bilevel1", help=f"comma-separated, of {', '.join(STUDY_MODES)}")
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--nb201", default=os.environ.get("SDARTS_NB201"))
     p.add_argument("--out", type=Path, default=Path("runs/sweep"))

@@ -1,4 +1,5 @@
-"""The two ways to learn alpha, side by side.  The one difference is which batch updates alpha.
+"""The two ways to learn alpha, side by side.  The one difference is which batch updates alpha:
+single-level's step takes one batch, bi-level's two.
 
 single   (Single-DARTS):  one batch B, one loss L_B(w, alpha), one backward;
                           w <- SGD(grad_w L_B),  alpha <- Adam(grad_alpha L_B).
@@ -17,6 +18,7 @@ Nesterov, weight decay 5e-4, gradient norm clipped to 5); alpha by Adam (lr 3e-4
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -24,9 +26,14 @@ from torch import nn
 
 from .checks import one_of
 
+if TYPE_CHECKING:  # for annotations only: the optimizers build no model
+    from .supernet import Supernet
+
 Batch = tuple[torch.Tensor, torch.Tensor]
 MODES = ("single", "bilevel")
 ORDERS = (1, 2)
+# The optimizers a study compares, by name: (mode, order).
+STUDY_MODES = {"single": ("single", 1), "bilevel1": ("bilevel", 1), "bilevel2": ("bilevel", 2)}
 
 
 @dataclass
@@ -41,7 +48,7 @@ class StepResult:
     alpha_grad_norm: float
 
 
-def loss_and_grads(model: nn.Module, batch: Batch, params: list[nn.Parameter]):
+def loss_and_grads(model: Supernet, batch: Batch, params: list[nn.Parameter]):
     """Cross-entropy of ``model`` on ``batch`` and its gradients with respect to ``params``."""
     x, y = batch
     logits = model(x)
@@ -61,7 +68,7 @@ class Optimizer:
     mode = ""
     uses_split = False  # whether w and alpha see different halves of the search set
 
-    def __init__(self, model: nn.Module, epochs: int, w_lr: float = 0.025, w_lr_min: float = 0.001,
+    def __init__(self, model: Supernet, epochs: int, w_lr: float = 0.025, w_lr_min: float = 0.001,
                  momentum: float = 0.9, nesterov: bool = True, w_weight_decay: float = 5e-4,
                  grad_clip: float = 5.0, arch_lr: float = 3e-4,
                  arch_betas: tuple[float, float] = (0.5, 0.999), arch_weight_decay: float = 1e-3):
@@ -78,9 +85,6 @@ class Optimizer:
     @property
     def w_lr(self) -> float:
         return self.w_opt.param_groups[0]["lr"]
-
-    def step(self, w_batch: Batch, alpha_batch: Batch) -> StepResult:
-        raise NotImplementedError
 
     def update_weights(self, grads) -> None:
         set_grads(self.weights, grads)
@@ -115,13 +119,12 @@ class SingleLevel(Optimizer):
 
     mode = "single"
 
-    def step(self, w_batch: Batch, alpha_batch: Batch) -> StepResult:
-        assert alpha_batch is w_batch, "single-level uses one batch for both updates"
-        loss, logits, grads = loss_and_grads(self.model, w_batch, self.weights + self.alphas)
+    def step(self, batch: Batch) -> StepResult:
+        loss, logits, grads = loss_and_grads(self.model, batch, self.weights + self.alphas)
         alpha_grads = grads[len(self.weights):]
         self.update_weights(grads[:len(self.weights)])
         self.update_alphas(alpha_grads)
-        return result(loss, logits, w_batch[1], loss, alpha_grads)
+        return result(loss, logits, batch[1], loss, alpha_grads)
 
 
 class BiLevel(Optimizer):
@@ -130,7 +133,7 @@ class BiLevel(Optimizer):
     mode = "bilevel"
     uses_split = True
 
-    def __init__(self, model: nn.Module, epochs: int, order: int = 1, **hyper):
+    def __init__(self, model: Supernet, epochs: int, order: int = 1, **hyper):
         super().__init__(model, epochs, **hyper)
         self.order = order
 
@@ -160,7 +163,8 @@ class BiLevel(Optimizer):
         for p, d in zip(self.weights, deltas):
             p.add_(d, alpha=scale)
 
-    def unrolled_alpha_grads(self, w_batch: Batch, alpha_batch: Batch) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def unrolled_alpha_grads(self, w_batch: Batch,
+                             alpha_batch: Batch) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """DARTS eq. 7-8: L_val(w', alpha) and its alpha gradient grad_alpha L_val(w', alpha) - xi *
         Hessian-vector product, with w' = w - xi * step and the product by central finite
         differences around w."""
@@ -184,7 +188,7 @@ class BiLevel(Optimizer):
         return alpha_loss, [da - xi * (gp - gm) / (2 * eps) for da, gp, gm in zip(dalpha, plus, minus)]
 
 
-def make_optimizer(mode: str, model: nn.Module, epochs: int, order: int = 1, **hyper) -> Optimizer:
+def make_optimizer(mode: str, model: Supernet, epochs: int, order: int = 1, **hyper) -> Optimizer:
     """``single`` or ``bilevel`` (``order`` 1 or 2), with the recipe's hyperparameters."""
     one_of("mode", mode, MODES)
     one_of("order", order, ORDERS)

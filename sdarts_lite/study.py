@@ -4,7 +4,9 @@ Ray cluster, and summarises each mode over seeds.
 
 Each run writes ``OUT/<mode>/seed<k>/history.json`` (and its checkpoint); a rerun skips the runs
 whose history is complete and resumes the others.  Every run uses the same number of torch
-threads (``threads``), so parallel and serial studies give bit-identical results on CPU.
+threads (``threads``), so parallel and serial studies give bit-identical results on CPU.  A study
+returns its summary and the runs' histories; plots and reports are the caller's (the CLI writes
+``report.html``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
 from multiprocessing import get_context
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 from tqdm.auto import tqdm
@@ -22,11 +25,19 @@ from tqdm.auto import tqdm
 from .checkpoint import config_differences
 from .checks import non_negative_int, one_of, positive_int
 from .history import History
-from .search import BUDGETS, SearchConfig, check_settings, make_config, search
+from .optimizers import STUDY_MODES
+from .search import BUDGETS, SearchConfig, make_config, search
 from .stats import STATISTICS, permutation_test, spread
 
-STUDY_MODES = {"single": ("single", 1), "bilevel1": ("bilevel", 1), "bilevel2": ("bilevel", 2)}
 BACKENDS = ("local", "ray")
+
+
+class StudyResult(NamedTuple):
+    """What a study returns: its summary (as in ``summary.json``) and the histories of its runs
+    (group -> one per seed, in seed order)."""
+
+    summary: dict
+    histories: dict[str, list[History]]
 
 
 def run_one(config: dict, out: str, threads: int, device: str | None = None) -> dict:
@@ -151,9 +162,10 @@ def study(modes: list[str] | tuple[str, ...] = ("single", "bilevel1", "bilevel2"
           preset: str | None = "digits", out: str | os.PathLike = "runs/study", backend: str = "local",
           workers: int | None = None, threads: int = 1, nb201: str | os.PathLike | None = None,
           ray_address: str | None = None, device: str | None = None, progress: bool = True,
-          first_seed: int = 0, budgets: list[str] | tuple[str, ...] = BUDGETS, **overrides) -> dict:
-    """Run every (mode, budget, seed) search and return the study's summary (also written to
-    ``out/summary.json``); ``histories(summary, out)`` reads the runs back.
+          first_seed: int = 0, budgets: list[str] | tuple[str, ...] = BUDGETS, **overrides) -> StudyResult:
+    """Run every (mode, budget, seed) search; return the study's summary (also written to
+    ``out/summary.json``) and the runs' histories: ``summary, runs = study(...)``.
+    ``histories(summary, out)`` reads the runs back later.
 
     ``seeds`` runs seeds ``first_seed`` .. ``first_seed + seeds - 1``; single-level runs under
     each of ``budgets`` (``SearchConfig.budget``); ``workers`` processes (default: cores //
@@ -168,7 +180,8 @@ def study(modes: list[str] | tuple[str, ...] = ("single", "bilevel1", "bilevel2"
                          f"allowed: {', '.join(STUDY_MODES)}")
     unknown = [b for b in budgets if b not in BUDGETS]
     if unknown or not budgets:
-        raise ValueError(f"budgets: unknown {', '.join(unknown) or '(none given)'}; allowed: {', '.join(BUDGETS)}")
+        raise ValueError(f"budgets: unknown {', '.join(unknown) or '(none given)'}; "
+                         f"allowed: {', '.join(BUDGETS)}")
     one_of("backend", backend, BACKENDS)
     positive_int("seeds", seeds)
     non_negative_int("first_seed", first_seed)
@@ -199,7 +212,7 @@ def study(modes: list[str] | tuple[str, ...] = ("single", "bilevel1", "bilevel2"
                "contrasts": contrasts(runs, reference) if reference else {}}
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    return summary
+    return StudyResult(summary, {g: [histories[(g, s)] for s in seed_range] for g in groups})
 
 
 def histories(summary: dict, out: str | os.PathLike) -> dict[str, list[History]]:

@@ -50,7 +50,8 @@ def target_rows(summary: dict) -> list[dict]:
     for name, tests in summary.get("contrasts", {}).items():
         if "cifar10" in tests and name.startswith("single") and name.endswith("vs bilevel1"):
             t = tests["cifar10"]
-            rows.append(dict(group=name, target=f"median CIFAR-10 gap >= {ACCURACY_GAP:g}, p < {SIGNIFICANCE}",
+            rows.append(dict(group=name,
+                             target=f"median CIFAR-10 gap >= {ACCURACY_GAP:g}, p < {SIGNIFICANCE}",
                              value=t["difference"], p=t["p"],
                              met=t["difference"] >= ACCURACY_GAP and t["p"] < SIGNIFICANCE))
     return rows
@@ -95,10 +96,10 @@ def sweep(axes: dict[str, list] | None = None, seeds: int = 3, modes=("single", 
     rows = []
     for name, overrides in sweep_settings(axes or SWEEP_AXES, preset, base).items():
         config = make_config(preset, **overrides)
-        result = study(modes, seeds, preset, out=Path(out) / name, nb201=nb201, budgets=[config.budget],
-                       **overrides, **kwargs)
+        summary, _ = study(modes, seeds, preset, out=Path(out) / name, nb201=nb201, budgets=[config.budget],
+                           **overrides, **kwargs)
         row = {"setting": name}
-        for group, stats in result["summary"].items():
+        for group, stats in summary["summary"].items():
             mode = group.split("-")[0]
             row[f"{mode} pf-edges"] = stats["param_free_edges"]["mean"]
             row[f"{mode} pf-share"] = stats["param_free_share"]["mean"]
@@ -108,7 +109,7 @@ def sweep(axes: dict[str, list] | None = None, seeds: int = 3, modes=("single", 
             row[f"{mode} s/run"] = stats["seconds"]["mean"]
         pf = [row[f"{m} pf-edges"] for m in modes]
         row["contrast"] = pf[-1] - pf[0]
-        checked = target_rows(result)
+        checked = target_rows(summary)
         row["targets"] = f"{sum(r['met'] or ('p' in r and r['value'] >= ACCURACY_GAP) for r in checked)}" \
                          f"/{len(checked)}"
         rows.append(row)

@@ -12,14 +12,14 @@ import threading
 import ipywidgets as w
 import plotly.graph_objects as go
 
-from .genotypes import EDGES
+from .genotypes import ops_and_edges
 from .history import History
+from .optimizers import STUDY_MODES
 from .search import make_config, search
-from .study import STUDY_MODES
 from .viz import add_alpha_traces, alpha_figure, alpha_rows, alpha_series
 
 OPTIMIZERS = {"single (Single-DARTS)": "single", "bi-level, 1st order (DARTS-V1)": "bilevel1",
-              "bi-level, 2nd order (DARTS-V2)": "bilevel2"}  # label -> study.STUDY_MODES name
+              "bi-level, 2nd order (DARTS-V2)": "bilevel2"}  # label -> optimizers.STUDY_MODES name
 
 
 class SearchPanel(w.VBox):
@@ -38,8 +38,9 @@ class SearchPanel(w.VBox):
         self.arch_lr = w.FloatText(value=arch_lr or defaults.arch_lr, description="arch lr", **field)
         self.epochs = w.IntText(value=epochs or defaults.epochs, description="epochs", **field)
         self.seed = w.IntText(value=seed, description="seed", **field)
+        edges = ops_and_edges(defaults.space)[1]
         self.edge = w.Dropdown(options=[("mean over edges", None)] +
-                               [(f"edge {i}->{j}", e) for e, (i, j) in enumerate(EDGES)],
+                               [(f"edge {i}->{j}", e) for e, (i, j) in enumerate(edges)],
                                value=None, description="show", layout=w.Layout(width="190px"),
                                style={"description_width": "40px"})
         self.run_button = w.Button(description="Run", button_style="success", icon="play",

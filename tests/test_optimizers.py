@@ -62,11 +62,20 @@ def test_single_level_updates_w_and_alpha_from_the_same_batch_in_one_pass():
     opt = make_optimizer("single", model, epochs=10, **HYPER)
     assert isinstance(opt, SingleLevel) and not opt.uses_split
     before = model.alphas.detach().clone()
-    opt.step(batch, batch)
+    opt.step(batch)
     assert len(calls) == 1 and calls[0] is batch[0]  # one forward, on that batch
     assert not torch.equal(before, model.alphas)
     reference_step(ref, batch, batch, alpha_first=False)
     assert_same_params(model, ref)
+
+
+def test_single_level_takes_one_batch_and_bilevel_two():
+    """The contract is in the signatures, so it holds under ``python -O`` too."""
+    train, valid = batches()
+    with pytest.raises(TypeError):
+        make_optimizer("single", tiny(), epochs=10).step(train, valid)
+    with pytest.raises(TypeError):
+        make_optimizer("bilevel", tiny(), epochs=10).step(train)
 
 
 def test_bilevel_first_order_uses_validation_for_alpha_and_training_for_w():
@@ -104,7 +113,7 @@ def test_the_step_reports_the_loss_alpha_descended_and_its_gradient_norm(mode):
     loss = F.cross_entropy(ref(alpha_batch[0]), alpha_batch[1])
     grad = torch.autograd.grad(loss, ref.arch_parameters())[0]
     opt = make_optimizer(mode, model, epochs=10, **HYPER)
-    res = opt.step(train, alpha_batch)
+    res = opt.step(train) if mode == "single" else opt.step(train, valid)
     assert res.alpha_loss == pytest.approx(loss.item(), rel=1e-6)
     assert res.alpha_grad_norm == pytest.approx(float(grad.norm()), rel=1e-5)
     assert res.count == 6 and 0 <= res.correct <= 6

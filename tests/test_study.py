@@ -5,10 +5,10 @@ import json
 
 import pytest
 
+from sdarts_lite.reports import write_study_report
 from sdarts_lite.stats import permutation_test
-from sdarts_lite.study import histories, study, summary_lines
+from sdarts_lite.study import StudyResult, histories, study, summary_lines
 from sdarts_lite.sweep import sweep, sweep_settings, target_rows
-from sdarts_lite.viz import write_study_report
 
 TINY = dict(C=4, N=1, epochs=2, budgets=["epochs"])
 
@@ -22,17 +22,23 @@ def test_parallel_and_serial_studies_give_identical_results(tmp_path):
     modes, groups = ["single", "bilevel1"], ["single-epochs", "bilevel1"]
     serial = study(modes, seeds=2, out=tmp_path / "serial", workers=1, progress=False, **TINY)
     parallel = study(modes, seeds=2, out=tmp_path / "parallel", workers=2, progress=False, **TINY)
-    assert final_alphas(tmp_path / "serial", groups, [0, 1]) == final_alphas(tmp_path / "parallel", groups, [0, 1])
+    assert isinstance(serial, StudyResult)
+    assert final_alphas(tmp_path / "serial", groups, [0, 1]) == \
+        final_alphas(tmp_path / "parallel", groups, [0, 1])
     assert all(
         {k: v for k, v in a.items() if k != "seconds"} == {k: v for k, v in b.items() if k != "seconds"}
-        for g in groups for a, b in zip(serial["runs"][g], parallel["runs"][g]))
+        for g in groups for a, b in zip(serial.summary["runs"][g], parallel.summary["runs"][g]))
     summary = json.loads((tmp_path / "serial" / "summary.json").read_text())
+    assert summary == json.loads(json.dumps(serial.summary))
+    assert serial.histories == histories(summary, tmp_path / "serial")  # returned = read back
+    assert [len(runs) for runs in serial.histories.values()] == [2, 2]
     assert list(summary["summary"]) == groups and summary["summary"]["single-epochs"]["seeds"] == 2
     stats = summary["summary"]["bilevel1"]["param_free_edges"]
     values = [r["param_free_edges"] for r in summary["runs"]["bilevel1"]]
     assert stats["mean"] == sum(values) / 2 and stats["min"] == min(values)
     line = summary_lines(summary)[1]
-    assert line.startswith("     bilevel1: parameter-free edges") and f"(seeds: {values[0]} {values[1]})" in line
+    assert line.startswith("     bilevel1: parameter-free edges")
+    assert f"(seeds: {values[0]} {values[1]})" in line
     single = [r["param_free_edges"] for r in summary["runs"]["single-epochs"]]
     contrast = summary["contrasts"]["single-epochs vs bilevel1"]["param_free_edges"]
     assert contrast["difference"] == sum(single) / 2 - sum(values) / 2
@@ -42,8 +48,8 @@ def test_parallel_and_serial_studies_give_identical_results(tmp_path):
 
 
 def test_single_level_runs_once_per_budget_and_seeds_start_where_asked(tmp_path):
-    summary = study(["single", "bilevel1"], seeds=2, first_seed=100, out=tmp_path, workers=2, progress=False,
-                    **{**TINY, "budgets": ["steps", "epochs"], "epochs": 1})
+    summary, _ = study(["single", "bilevel1"], seeds=2, first_seed=100, out=tmp_path, workers=2,
+                       progress=False, **{**TINY, "budgets": ["steps", "epochs"], "epochs": 1})
     assert list(summary["runs"]) == ["single-steps", "single-epochs", "bilevel1"]
     assert [r["seed"] for r in summary["runs"]["bilevel1"]] == [100, 101]
     assert summary["config"]["single-steps"]["budget"] == "steps"
@@ -56,16 +62,18 @@ def test_a_rerun_skips_finished_runs_and_completes_the_rest(tmp_path):
     study(["single"], seeds=1, out=tmp_path, workers=1, progress=False, **TINY)
     done = tmp_path / "single-epochs" / "seed0" / "history.json"
     stamp = done.stat().st_mtime_ns
-    summary = study(["single"], seeds=2, out=tmp_path, workers=1, progress=False, **TINY)
+    summary, runs = study(["single"], seeds=2, out=tmp_path, workers=1, progress=False, **TINY)
     assert done.stat().st_mtime_ns == stamp  # seed 0 was not run again
     assert (tmp_path / "single-epochs" / "seed1" / "history.json").is_file()
     assert [r["seed"] for r in summary["runs"]["single-epochs"]] == [0, 1]
+    assert [h.config["seed"] for h in runs["single-epochs"]] == [0, 1]  # the skipped run's history too
 
 
 def test_lookup_adds_the_benchmark_accuracy_of_each_derived_cell(tmp_path, nb201_csv):
-    summary = study(["single"], seeds=1, out=tmp_path, workers=1, progress=False, nb201=nb201_csv, **TINY)
+    summary, _ = study(["single"], seeds=1, out=tmp_path, workers=1, progress=False, nb201=nb201_csv, **TINY)
     run = summary["runs"]["single-epochs"][0]
-    assert 0 < run["cifar10"] < 100 and summary["summary"]["single-epochs"]["cifar10"]["median"] == run["cifar10"]
+    assert 0 < run["cifar10"] < 100
+    assert summary["summary"]["single-epochs"]["cifar10"]["median"] == run["cifar10"]
 
 
 def test_a_finished_run_with_other_settings_is_refused_not_mixed_in(tmp_path):
@@ -75,7 +83,8 @@ def test_a_finished_run_with_other_settings_is_refused_not_mixed_in(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, field", [(dict(modes=["trilevel"]), "modes"), (dict(seeds=0), "seeds"),
-                                           (dict(backend="slurm"), "backend"), (dict(first_seed=-1), "first_seed"),
+                                           (dict(backend="slurm"), "backend"),
+                                           (dict(first_seed=-1), "first_seed"),
                                            (dict(budgets=["hours"]), "budgets")])
 def test_bad_study_settings_name_the_field(tmp_path, kwargs, field):
     args = {"modes": ["single"], "seeds": 1, **TINY, **kwargs}
@@ -104,7 +113,8 @@ def test_sweep_varies_one_knob_at_a_time_and_tabulates_the_contrast(tmp_path):
     assert [r["setting"] for r in rows] == ["start", "N,C-2,2", "arch_lr-0.03", "budget-steps"]
     for row in rows:
         summary = json.loads((tmp_path / "runs" / row["setting"] / "summary.json").read_text())
-        single = "single-steps" if row["setting"] == "budget-steps" else "single-epochs"  # the preset's: epochs
+        # the preset's budget: epochs
+        single = "single-steps" if row["setting"] == "budget-steps" else "single-epochs"
         assert list(summary["runs"]) == [single, "bilevel1"]
         edges = {g: summary["runs"][g][0]["param_free_edges"] for g in summary["runs"]}
         assert row["contrast"] == edges["bilevel1"] - edges[single]

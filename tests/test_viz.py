@@ -2,9 +2,17 @@ import shutil
 
 import pytest
 
-from sdarts_lite import History, cell_graph, collapse_figure, compare_figure, show_cell, study_figure
+from sdarts_lite import (
+    History,
+    alpha_figure,
+    cell_graph,
+    collapse_figure,
+    compare_figure,
+    show_cell,
+    study_figure,
+)
 from sdarts_lite.history import EpochRecord, StepRecord
-from sdarts_lite.viz import alpha_series
+from sdarts_lite.viz import WEIGHT_AXIS, alpha_series
 
 CELL = "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|avg_pool_3x3~0|nor_conv_1x1~1|nor_conv_3x3~2|"
 
@@ -18,7 +26,7 @@ def history(shares):
                                            for i in range(j)) + "|" for j in (1, 2, 3))
         epochs.append(EpochRecord(e, [row] * 6, 1.0, 50.0, 1.0, 50.0, genotype, e + 1.0, 0.01,
                                   alpha_loss=1.0, alpha_grad_norm=0.1, alpha_step=0.01))
-    return History(config={"mode": "single"}, epochs=epochs, genotype=epochs[-1].genotype)
+    return History(config={"mode": "single", "space": "nb201"}, epochs=epochs, genotype=epochs[-1].genotype)
 
 
 def test_measures_and_collapse_figure_follow_the_alphas():
@@ -40,6 +48,21 @@ def test_step_records_sit_at_their_place_within_the_epoch():
     xs, series = alpha_series(h)
     assert xs == [0, 0.4, 0.8, 1, 1, 1.4, 1.8, 2]  # epoch records sit at the epoch's end
     assert series["skip_connect"][1] == 0.5 and round(series["skip_connect"][-1], 9) == 0.4
+
+
+def test_sigmoid_weights_are_plotted_and_measured_as_shares_of_the_edge():
+    """Sigmoid rows do not sum to 1: plots and measures read each weight as its share of the row,
+    one definition for both."""
+    h = history([0.2, 0.6])
+    for r in h.epochs:
+        r.alphas = [[2 * w + 0.1 for w in row] for row in r.alphas]  # sum 2.5: each share is (2w + 0.1) / 2.5
+    _, series = alpha_series(h)
+    assert [round(y, 9) for y in series["skip_connect"]] == [0.2, 0.52]
+    assert [round(y, 9) for y in series["parameter-free"]] == [round(s, 9) for s in h.param_free_share()]
+    # none, skip_connect, avg_pool_3x3: (0.1 + 2w + 0.1 + 0.1) / 2.5
+    assert [round(y, 9) for y in series["parameter-free"]] == [0.28, 0.60]
+    title = alpha_figure(h).layout.yaxis.title.text
+    assert title == WEIGHT_AXIS and "share" in title and "softmax" not in title
 
 
 def test_study_figure_shows_every_seed_of_every_mode():
