@@ -1,8 +1,8 @@
 """Time a search step of sdarts_lite's NAS-Bench-201 supernet against xautodl's.
 
 xautodl's ``TinyNetworkDarts`` is the code behind NAS-Bench-201's own DARTS results (install it with
-``pip install --no-deps xautodl``; without it the plain per-edge supernet of
-``tests/reference_nb201.py`` stands in).  Three kinds of step, the same work on both sides:
+``pip install --no-deps xautodl``; without it the package's readable per-edge supernet,
+``supernet("nb201", fused=False)``, stands in).  Three kinds of step, the same work on both sides:
 
   weight   forward, backward, gradient clipping (norm 5), one SGD step on the weights
   single   one Single-DARTS step: SGD on w and Adam on alpha from one batch and one backward
@@ -27,7 +27,7 @@ size (VmRSS) before them;
 on CUDA it is ``torch.cuda.max_memory_allocated()`` minus the memory allocated before the step.
 
 ``--digits`` also times a few epochs of ``sdarts_lite.search(mode="single")`` on the bundled digits
-preset, with the plain per-edge supernet ("before") and the fast one ("after").
+preset, with the readable per-edge supernet ("before") and the fused one ("after").
 
     python benchmarks/search_step.py [--device cuda] [--repeats 5] [--digits]
 """
@@ -71,7 +71,7 @@ def reference_name() -> str:
 
 
 def reference_model(impl: str, C: int, N: int) -> torch.nn.Module:
-    return ref.xautodl_nb201(C, N) if impl == "xautodl" else ref.PlainSupernet(C, N)
+    return ref.xautodl_nb201(C, N) if impl == "xautodl" else supernet("nb201", C, N, fused=False)
 
 
 class Runner:
@@ -114,7 +114,7 @@ class Runner:
             _, _, grads = loss_and_grads(self.model, self.train, self.opt.weights)
             self.opt.update_weights(grads)
         elif self.kind == "single":
-            self.opt.step(self.train, self.train)
+            self.opt.step(self.train)
         else:
             self.opt.step(self.train, self.valid)
 
@@ -237,7 +237,7 @@ def bench_steps(args, device: torch.device) -> None:
             line += f" {other} {peaks[other, kind] / 2**20:7.0f}, {FAST} {peaks[FAST, kind] / 2**20:7.0f}"
         print(line)
     if other != "xautodl":
-        print(f"\n(the reference was the plain per-edge supernet of tests/reference_nb201.py: {INSTALL})")
+        print(f"\n(the reference was the readable per-edge supernet, fused=False: {INSTALL})")
 
 
 INSTALL = "install xautodl to compare with it: pip install --no-deps xautodl"
@@ -258,11 +258,11 @@ def digits_epochs(factory, args, device: torch.device) -> list[float]:
 
 
 def plain_factory(space, C, N, num_classes, in_channels, input_size, activation="softmax"):
-    return ref.PlainSupernet(C, N, num_classes, in_channels, input_size, activation)
+    return supernet(space, C, N, num_classes, in_channels, input_size, activation, fused=False)
 
 
 def bench_digits(args, device: torch.device) -> None:
-    runs = {"before (plain per-edge)": plain_factory, "after (sdarts_lite)": supernet}
+    runs = {"before (readable per-edge)": plain_factory, "after (fused)": supernet}
     seconds = {name: [] for name in runs}
     for round_ in range(args.digits_rounds):
         for name, factory in runs.items() if round_ % 2 == 0 else list(runs.items())[::-1]:
@@ -301,8 +301,8 @@ def main(argv=None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     if not have_xautodl():
-        print(f"xautodl is not installed ({INSTALL}); comparing against the plain per-edge supernet "
-              "of tests/reference_nb201.py instead.")
+        print(f"xautodl is not installed ({INSTALL}); comparing against the readable per-edge "
+              "supernet (fused=False) instead.")
     if not args.digits_only:
         bench_steps(args, device)
     if args.digits or args.digits_only:

@@ -5,16 +5,23 @@ from __future__ import annotations
 import random
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from .history import History, write_atomically
 
+if TYPE_CHECKING:  # for annotations only
+    from .optimizers import Optimizer
+    from .search import SearchConfig
+    from .supernet import Supernet
+
 FORMAT = "sdarts-lite-checkpoint-1"
 
 
-def save_checkpoint(path: Path, config, model, opt, generator, history) -> None:
+def save_checkpoint(path: Path, config: SearchConfig, model: Supernet, opt: Optimizer,
+                    generator: torch.Generator, history: History) -> None:
     """Write atomically: a temporary file, then a rename, so a kill leaves the old one intact."""
     state = {
         "format": FORMAT, "config": asdict(config), "model": model.state_dict(),
@@ -26,7 +33,8 @@ def save_checkpoint(path: Path, config, model, opt, generator, history) -> None:
     write_atomically(path, lambda tmp: torch.save(state, tmp))
 
 
-def load_checkpoint(path: Path, config, model, opt, generator, history) -> None:
+def load_checkpoint(path: Path, config: SearchConfig, model: Supernet, opt: Optimizer,
+                    generator: torch.Generator, history: History) -> None:
     """Restore a search from ``path``; refuse a file of another kind or another configuration."""
     if not path.is_file():
         raise FileNotFoundError(f"resume: no checkpoint at {path}")
@@ -48,6 +56,15 @@ def load_checkpoint(path: Path, config, model, opt, generator, history) -> None:
     restored = History.from_dict(state["history"])
     history.epochs, history.steps = restored.epochs, restored.steps
     history.genotype = restored.genotype
+
+
+def resume_from(out: Path | None, config: SearchConfig, model: Supernet, opt: Optimizer,
+                generator: torch.Generator, history: History) -> None:
+    """Continue a search from ``out/checkpoint.pt``, or from the beginning when none was written yet."""
+    if out is None:
+        raise ValueError("resume: needs out=, the folder that holds checkpoint.pt")
+    if (out / "checkpoint.pt").exists():
+        load_checkpoint(out / "checkpoint.pt", config, model, opt, generator, history)
 
 
 def config_differences(saved: dict, config) -> str:

@@ -41,3 +41,10 @@ def one_of(name: str, value, allowed: Iterable) -> object:
     if value not in allowed:
         raise ValueError(f"{name}: unknown {value!r}; allowed: {', '.join(map(str, allowed))}")
     return value
+
+
+def probability(name: str, value) -> float:
+    """A finite number in [0, 1): the chance of something that must not be certain."""
+    if not finite(value) or not 0 <= value < 1:
+        raise ValueError(f"{name}: must be a number in [0, 1), got {value!r}")
+    return value

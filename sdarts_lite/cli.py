@@ -9,17 +9,28 @@ import sys
 from pathlib import Path
 
 from .data import DATASETS
+from .genotypes import SPACES
 from .lookup import load_benchmark
+from .optimizers import MODES, ORDERS, STUDY_MODES
 from .relaxation import ACTIVATIONS
-from .search import PRESETS, SearchConfig, make_config, search
-from .spaces import SPACES
-from .study import STUDY_MODES, SWEEP_AXES, study, summary_lines, sweep
+from .reports import write_report, write_study_report
+from .search import BUDGETS, PRESETS, SearchConfig, make_config, search
+from .study import BACKENDS, study, summary_lines
+from .sweep import SWEEP_AXES, sweep, target_rows
 from .train import train_from_scratch
-from .viz import write_report
 
 # The SearchConfig fields that have a flag of the same name.
 SEARCH_FLAGS = ("space", "dataset", "image_size", "epochs", "batch_size", "C", "N", "w_lr", "arch_lr",
-                "activation", "log_every")
+                "activation", "augment", "log_every")
+N_HELP = "cells per stage (nb201) or cells in all (darts)"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, except that a bad flag ends as every bad value does: one line ``error: ...`` on
+    stderr, exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
 def add_search_options(p: argparse.ArgumentParser, seed: bool = True) -> None:
@@ -31,11 +42,13 @@ def add_search_options(p: argparse.ArgumentParser, seed: bool = True) -> None:
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--C", type=int, default=None, help="channels of the first stage")
-    p.add_argument("--N", type=int, default=None, help="cells per stage")
+    p.add_argument("--N", type=int, default=None, help=N_HELP)
     p.add_argument("--w-lr", type=float, default=None, help="initial SGD learning rate of w")
     p.add_argument("--arch-lr", type=float, default=None, help="Adam learning rate of alpha")
     p.add_argument("--activation", default=None, choices=ACTIVATIONS,
                    help="alpha -> mixing weights: softmax (DARTS, the default) or sigmoid")
+    p.add_argument("--augment", type=int, default=None,
+                   help="random shifts of up to so many pixels (default: the preset's, else the dataset's)")
     if seed:
         p.add_argument("--seed", type=int, default=0)
     p.add_argument("--log-every", type=int, default=None, help="record alphas every k steps too")
@@ -46,7 +59,7 @@ def add_search_options(p: argparse.ArgumentParser, seed: bool = True) -> None:
 
 def config_from(args: argparse.Namespace, **fixed) -> SearchConfig:
     values = {k: getattr(args, k) for k in SEARCH_FLAGS}
-    return make_config(args.preset, seed=args.seed, **{**values, **fixed})
+    return make_config(args.preset, seed=args.seed, budget=args.budget, **{**values, **fixed})
 
 
 def run_search(args: argparse.Namespace) -> None:
@@ -63,11 +76,14 @@ def run_compare(args: argparse.Namespace) -> None:
         mode, order = STUDY_MODES[folder]
         histories[label] = search(config_from(args, mode=mode, order=order), out=args.out / folder,
                                   device=args.device, progress=not args.quiet)
+    budget = histories["single"].config["budget"]
     report = write_report(histories, args.out / "report.html",
                           f"single vs bi-level DARTS on {histories['single'].config['dataset']}, "
-                          f"seed {args.seed}")
+                          f"seed {args.seed}, budget {budget!r}")
     for label, h in histories.items():
         print(f"{label:>20}: {h.genotype}  ({h.param_free_edges()[-1]}/{h.num_edges()} parameter-free edges)")
+    print(f"single-level budget: {budget} ({histories['single'].steps_per_epoch} steps per epoch; "
+          f"bi-level {histories['bilevel (1st order)'].steps_per_epoch})")
     print(f"wrote {report}")
 
 
@@ -77,11 +93,16 @@ def parse_modes(text: str) -> list[str]:
 
 def run_study(args: argparse.Namespace) -> None:
     values = {k: getattr(args, k) for k in SEARCH_FLAGS}
-    summary = study(modes=parse_modes(args.modes), seeds=args.seeds, preset=args.preset, out=args.out,
+    summary, runs = study(modes=parse_modes(args.modes), seeds=args.seeds, first_seed=args.first_seed,
+                    budgets=parse_modes(args.budgets), preset=args.preset, out=args.out,
                     backend=args.backend, workers=args.workers, nb201=args.nb201,
                     ray_address=args.ray_address, device=args.device, progress=not args.quiet,
                     **{k: v for k, v in values.items() if v is not None})
+    write_study_report(summary, runs, args.out / "report.html")
     print("\n".join(summary_lines(summary)))
+    for row in target_rows(summary):
+        print(f"target {row['group']}: {row['target']}: {row['value']:.3f} "
+              + ("met" if row["met"] else "missed"))
     print(f"wrote {args.out / 'summary.json'} and {args.out / 'report.html'}")
 
 
@@ -91,12 +112,16 @@ def run_sweep(args: argparse.Namespace) -> None:
         axes = json.loads(args.axes) if args.axes else None
     except json.JSONDecodeError as err:
         raise ValueError(f"axes: not JSON ({err})") from None
+    try:
+        base = json.loads(args.base) if args.base else None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"base: not JSON ({err})") from None
     rows = sweep(axes, seeds=args.seeds, modes=parse_modes(args.modes), out=args.out, preset=args.preset,
-                 nb201=args.nb201, table=args.table, command=command, workers=args.workers,
+                 base=base, nb201=args.nb201, table=args.table, command=command, workers=args.workers,
                  progress=not args.quiet)
-    best = max(rows, key=lambda r: r["contrast"])
-    print(f"strongest contrast {best['contrast']:+.2f} parameter-free edges (bi-level minus single) at "
-          + ", ".join(f"{k}={best[k]}" for k in axes or SWEEP_AXES))
+    best = max(rows, key=lambda r: (int(r["targets"].split("/")[0]), r["contrast"]))
+    print(f"most targets met ({best['targets']}), then strongest contrast ({best['contrast']:+.2f} "
+          f"parameter-free edges, bi-level minus single): {best['setting']}")
     print(f"wrote {args.table}")
 
 
@@ -114,25 +139,32 @@ def run_train(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="python -m sdarts_lite",
         description="Single-level vs bi-level differentiable architecture search.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("search", help="run one search")
     add_search_options(p)
-    p.add_argument("--mode", default="single", choices=["single", "bilevel"])
-    p.add_argument("--order", type=int, default=1, choices=[1, 2], help="bilevel: 1st or 2nd order")
+    p.add_argument("--mode", default="single", choices=MODES)
+    p.add_argument("--order", type=int, default=1, choices=ORDERS, help="bilevel: 1st or 2nd order")
+    p.add_argument("--budget", default=None, choices=BUDGETS,
+                   help="single-level: the whole search set per epoch (epochs) or as many steps as bi-level")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     p.set_defaults(run=run_search)
     p = sub.add_parser("compare", help="single vs bi-level with the same seed, and an HTML report")
     add_search_options(p)
+    p.add_argument("--budget", default=None, choices=BUDGETS,
+                   help="single-level: the whole search set per epoch (epochs) or as many steps as bi-level")
     p.set_defaults(run=run_compare)
     p = sub.add_parser("study", help="every (mode, seed) search, summarised over seeds")
     add_search_options(p, seed=False)
-    p.add_argument("--seeds", type=int, default=10, help="run seeds 0..SEEDS-1")
-    p.add_argument("--modes", default="single,bilevel1,bilevel2",
-                   help="comma-separated, of single, bilevel1, bilevel2")
-    p.add_argument("--backend", default="local", choices=["local", "ray"])
+    p.add_argument("--seeds", type=int, default=10, help="how many seeds")
+    p.add_argument("--first-seed", type=int, default=0, help="run seeds FIRST_SEED..FIRST_SEED+SEEDS-1")
+    p.add_argument("--budgets", default=",".join(BUDGETS),
+                   help=f"single-level runs once per budget (comma-separated, of {', '.join(BUDGETS)})")
+    p.add_argument("--modes", default=",".join(STUDY_MODES),
+                   help=f"comma-separated, of {', '.join(STUDY_MODES)}")
+    p.add_argument("--backend", default="local", choices=BACKENDS)
     p.add_argument("--workers", type=int, default=None, help="local processes at once (default: cores)")
     p.add_argument("--ray-address", default=None, help="Ray cluster address (default: a local Ray)")
     p.add_argument("--nb201", default=os.environ.get("SDARTS_NB201"),
@@ -140,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=run_study)
     p = sub.add_parser("train", help="train a derived cell from scratch and test it")
     p.add_argument("--genotype", required=True, help="a NAS-Bench-201 string or a DARTS Genotype(...)")
-    p.add_argument("--dataset", default="digits", help="digits, cifar10 or cifar100")
+    p.add_argument("--dataset", default="digits", choices=DATASETS, help="default: digits")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--C", type=int, default=8, help="channels of the first stage")
     p.add_argument("--depth", type=int, default=None,
@@ -161,10 +193,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--preset", default="digits", choices=sorted(PRESETS),
                    help="the setting every knob is varied around (default: digits)")
     p.add_argument("--axes", default=None,
-                   help="JSON: knob -> values, varied one at a time (default: "
+                   help="JSON: knob -> values, varied one at a time ('N,C' varies two together; default: "
                    + json.dumps(SWEEP_AXES) + ")")
+    p.add_argument("--base", default=None, help="JSON: settings of the starting point on top of the preset")
     p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--modes", default="single,bilevel1")
+    p.add_argument("--modes", default="single,bilevel1", help=f"comma-separated, of {', '.join(STUDY_MODES)}")
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--nb201", default=os.environ.get("SDARTS_NB201"))
     p.add_argument("--out", type=Path, default=Path("runs/sweep"))

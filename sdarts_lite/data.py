@@ -5,6 +5,10 @@ default); ``shapes`` a harder 12x12 image set the kit generates itself (``shapes
 ``cifar10`` / ``cifar100`` come through torchvision: downloaded when online, or read from files
 the user put in place.  Every dataset is split into a *search* set, which searches
 use (bi-level halves it, as DARTS does), and a held-out *test* set that no update ever sees.
+
+Augmentation shifts every training image by a random offset of up to ``shift`` pixels each way
+(the image padded with black, then cropped back to its size: CIFAR's "pad 4, random crop"), and,
+where a mirrored image keeps its class (CIFAR, not digits), flips half of them.
 """
 
 from __future__ import annotations
@@ -39,7 +43,8 @@ class ImageData:
     num_classes: int
     mean: tuple[float, ...]
     std: tuple[float, ...]
-    augment: bool  # random crop (pad 4) and horizontal flip during search, as for CIFAR
+    shift: int  # the augmentation this dataset is usually trained with: a shift of up to so many pixels
+    flip: bool  # whether a mirrored image keeps its class (CIFAR: yes; digits and shapes: no)
 
     @property
     def in_channels(self) -> int:
@@ -93,7 +98,7 @@ def _digits(test_fraction: float = 0.2) -> ImageData:
     test, search = order[:n_test], order[n_test:]
     mean = float(x.float().mean() / 255)
     std = float(x.float().std() / 255)
-    return ImageData("digits", x[search], y[search], x[test], y[test], 10, (mean,), (std,), False)
+    return ImageData("digits", x[search], y[search], x[test], y[test], 10, (mean,), (std,), 0, False)
 
 
 def _shapes(n_search: int = 1400, n_test: int = 400) -> ImageData:
@@ -101,7 +106,7 @@ def _shapes(n_search: int = 1400, n_test: int = 400) -> ImageData:
     (sx, sy), (tx, ty) = (make_shapes(n, seed=seed) for n, seed in ((n_search, 0), (n_test, 1)))
     mean, std = float(sx.mean() / 255), float(sx.std() / 255)
     return ImageData("shapes", torch.from_numpy(sx), torch.from_numpy(sy), torch.from_numpy(tx),
-                     torch.from_numpy(ty), 10, (mean,), (std,), False)
+                     torch.from_numpy(ty), 10, (mean,), (std,), 0, False)
 
 
 def _cifar(name: str, root: Path, download: bool) -> ImageData:
@@ -139,28 +144,31 @@ def _cifar(name: str, root: Path, download: bool) -> ImageData:
                 torch.as_tensor(ds.targets, dtype=torch.int64))
 
     (sx, sy), (tx, ty) = tensors(train), tensors(test)
-    return ImageData(name, sx, sy, tx, ty, len(train.classes), mean, std, True)
+    return ImageData(name, sx, sy, tx, ty, len(train.classes), mean, std, 4, True)
 
 
 class Batches:
     """Seeded, resumable mini-batches of one split: normalised float images and labels.
 
-    Each pass draws a fresh permutation from ``generator``; with ``augment`` every image gets a
-    random 4-pixel-padded crop and a random horizontal flip from the same generator.
+    Each pass draws a fresh permutation from ``generator`` and yields ``steps`` full batches of it
+    (default: as many as fit).  ``shift`` > 0 moves every image by a random offset of up to
+    ``shift`` pixels each way, and ``flip`` mirrors half of them, both from the same generator.
     """
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, data: ImageData, batch_size: int,
-                 generator: torch.Generator | None = None, augment: bool = False):
+                 generator: torch.Generator | None = None, shift: int = 0, flip: bool = False,
+                 steps: int | None = None):
         if len(y) < batch_size and generator is not None:
             raise ValueError(f"batch_size {batch_size} exceeds the {len(y)} images of this split")
         self.x, self.y, self.batch_size, self.generator = x, y, batch_size, generator
-        self.augment = augment
+        self.shift, self.flip = shift, flip
+        full = len(y) // batch_size if generator is not None else -(-len(y) // batch_size)
+        self.steps = full if steps is None else min(steps, full)
         self.mean = torch.tensor(data.mean).view(1, -1, 1, 1) * 255
         self.std = torch.tensor(data.std).view(1, -1, 1, 1) * 255
 
     def __len__(self) -> int:
-        n = len(self.y)
-        return n // self.batch_size if self.generator is not None else -(-n // self.batch_size)
+        return self.steps
 
     def __iter__(self):
         """Shuffled full batches when seeded (training); all images in order otherwise."""
@@ -169,20 +177,23 @@ class Batches:
         for b in range(len(self)):
             idx = slice(b * self.batch_size, (b + 1) * self.batch_size)
             sel = order[idx] if order is not None else idx
-            x = (self.x[sel].float() - self.mean) / self.std
-            if self.augment:
+            x = self.x[sel].float()
+            if self.shift or self.flip:
                 x = self._augment(x)
-            yield x, self.y[sel]
+            yield (x - self.mean) / self.std, self.y[sel]
 
     def _augment(self, x: torch.Tensor) -> torch.Tensor:
+        """Shift (pad with black, crop at a random offset) and flip, image by image."""
         n, _, h, w = x.shape
-        padded = F.pad(x, (4, 4, 4, 4))
-        dy = torch.randint(0, 9, (n,), generator=self.generator)
-        dx = torch.randint(0, 9, (n,), generator=self.generator)
-        flip = torch.rand(n, generator=self.generator) < 0.5
-        rows = (dy.view(n, 1) + torch.arange(h)).view(n, 1, h, 1).expand(n, x.shape[1], h, w + 8)
+        k = self.shift
+        padded = F.pad(x, (k, k, k, k))
+        dy = torch.randint(0, 2 * k + 1, (n,), generator=self.generator)
+        dx = torch.randint(0, 2 * k + 1, (n,), generator=self.generator)
+        rows = (dy.view(n, 1) + torch.arange(h)).view(n, 1, h, 1).expand(n, x.shape[1], h, w + 2 * k)
         cropped = padded.gather(2, rows)
         cols = (dx.view(n, 1) + torch.arange(w))
-        cols = torch.where(flip.view(n, 1), cols.flip(1), cols)
+        if self.flip:
+            flip = torch.rand(n, generator=self.generator) < 0.5
+            cols = torch.where(flip.view(n, 1), cols.flip(1), cols)
         cols = cols.view(n, 1, 1, w).expand(n, x.shape[1], h, w)
         return cropped.gather(3, cols)

@@ -8,8 +8,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .genotypes import EDGES, NB201_OPS, PARAM_FREE_OPS
-from .spaces import parse_genotype
+from .genotypes import PARAM_FREE_OPS, ops_and_edges, parse_genotype
 
 
 @dataclass
@@ -24,10 +23,15 @@ class StepRecord:
 @dataclass
 class EpochRecord:
     """One epoch: the mixing weights (softmax, or sigmoid, of alpha; one row per alpha row: 6 x 5
-    for NAS-Bench-201, 28 x 8 for DARTS), losses, accuracies, derived cell, time.
+    for NAS-Bench-201, 28 x 8 for DARTS), losses, accuracies, derived cell, time.  The measures
+    below read each row as shares of the edge's total weight (under softmax the row sums to 1).
 
     ``train_*`` averages the batches that updated w; ``valid_*`` is the supernet on the held-out
-    split, which no update ever sees (the same split for every mode, so they compare).
+    split, which no update ever sees (the same split for every mode, so they compare).  How much
+    signal alpha got: ``alpha_loss`` averages the loss alpha descended (single-level: the same
+    batches as w; bi-level: the validation batches; second order: at the unrolled weights),
+    ``alpha_grad_norm`` the norm of its gradient, and ``alpha_step`` is how far alpha moved in
+    the epoch (the Euclidean norm of the change of every alpha together).
     """
 
     epoch: int
@@ -39,28 +43,49 @@ class EpochRecord:
     genotype: str
     seconds: float
     w_lr: float
+    alpha_loss: float
+    alpha_grad_norm: float
+    alpha_step: float
 
 
 @dataclass
 class History:
     """The plain record of one search: its configuration, one EpochRecord per epoch, StepRecords
-    every ``log_every`` steps, the derived genotype; saved and loaded as JSON."""
+    every ``log_every`` steps, the derived genotype; saved and loaded as JSON.
+
+    ``config["space"]`` (nb201 or darts) says which operations (the columns of alpha) and edges (its
+    rows) the record holds; ``ops`` and ``edges`` default to that space's.
+    """
 
     config: dict
     epochs: list[EpochRecord] = field(default_factory=list)
     steps: list[StepRecord] = field(default_factory=list)
     genotype: str = ""
     stopped: bool = False  # ended early by the caller (a Stop button), not by the epoch count
-    ops: list[str] = field(default_factory=lambda: list(NB201_OPS))
-    edges: list[list[int]] = field(default_factory=lambda: [list(e) for e in EDGES])
+    ops: list[str] | None = None
+    edges: list[list[int]] | None = None
     steps_per_epoch: int = 0  # places a StepRecord within its epoch
 
+    def __post_init__(self) -> None:
+        if self.ops is None or self.edges is None:
+            if "space" not in self.config:
+                raise ValueError("History: config['space'] (nb201 or darts) must say which operations "
+                                 "and edges the alphas hold")
+            ops, edges = ops_and_edges(self.config["space"])
+            self.ops = list(ops) if self.ops is None else self.ops
+            self.edges = [list(e) for e in edges] if self.edges is None else self.edges
+
     def param_free_share(self) -> list[float]:
-        """Per epoch, the mean softmax weight on parameter-free operations (none, skip_connect,
-        pools), as a share of each edge's total weight."""
+        """Per epoch, the mean over edges of the share of the edge's total mixing weight on
+        parameter-free operations (none, skip_connect, pools)."""
         cols = [k for k, op in enumerate(self.ops) if op in PARAM_FREE_OPS]
         return [sum(sum(row[c] for c in cols) / sum(row) for row in r.alphas) / len(r.alphas)
                 for r in self.epochs]
+
+    def decisiveness(self) -> list[float]:
+        """Per epoch, the mean over edges of the largest mixing weight, as a share of the edge's
+        total weight: 1/5 (1/8 for DARTS) while alpha is uniform, 1 once every edge has decided."""
+        return [sum(max(row) / sum(row) for row in r.alphas) / len(r.alphas) for r in self.epochs]
 
     def num_edges(self) -> int:
         """Edges of the derived cell(s): 6 for NAS-Bench-201, 16 for DARTS' normal and reduction cells."""
@@ -88,6 +113,12 @@ class History:
     def load(cls, path: str | os.PathLike) -> History:
         """Read a ``history.json``."""
         return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def shares(row: list[float]) -> list[float]:
+    """One edge's mixing weights as shares of its total weight (a softmax row already sums to 1)."""
+    total = sum(row)
+    return [w / total for w in row]
 
 
 def write_atomically(path: Path, write: Callable[[Path], object]) -> None:

@@ -30,15 +30,15 @@ from pathlib import Path
 import numpy as np
 
 from .checks import one_of
-from .genotypes import NUM_NODES, NB201Genotype
+from .spaces.nb201.genotypes import NUM_NODES, NB201Genotype
 
 ENV_VAR = "SDARTS_NB201"
-DATASETS = {  # our name (the benchmark's) -> column of the CSV
+BENCHMARK_COLUMNS = {  # a dataset by the benchmark's name -> its test-accuracy column of the CSV
     "cifar10": "CIFAR10TestAccuracy200Epochs",
     "cifar100": "CIFAR100TestAccuracy200Epochs",
     "ImageNet16-120": "ImageNetTestAccuracy200Epochs",
 }
-COLUMNS = (*DATASETS.values(), "ArchitectureString", "UniqueString")
+COLUMNS = (*BENCHMARK_COLUMNS.values(), "ArchitectureString", "UniqueString")
 
 
 def canonical_form(genotype: NB201Genotype | str) -> str:
@@ -73,7 +73,7 @@ class CellResult:
 
     def __str__(self) -> str:
         return "; ".join(f"{d} {self.accuracy[d]:.2f}% (rank {self.rank[d]} of {self.num_classes})"
-                         for d in DATASETS)
+                         for d in BENCHMARK_COLUMNS)
 
 
 class NB201Benchmark:
@@ -86,7 +86,7 @@ class NB201Benchmark:
         self.row = {a: r for r, a in enumerate(self.archs)}
         self.classes, self.class_of = np.unique(np.asarray(uniques), return_inverse=True)
         self.sizes = np.bincount(self.class_of)
-        self.cell_acc = {d: np.asarray(accuracies[d], dtype=np.float64) for d in DATASETS}
+        self.cell_acc = {d: np.asarray(accuracies[d], dtype=np.float64) for d in BENCHMARK_COLUMNS}
         self.class_acc = {d: np.bincount(self.class_of, weights=acc) / self.sizes
                           for d, acc in self.cell_acc.items()}
         self.sorted_acc = {d: np.sort(acc) for d, acc in self.class_acc.items()}
@@ -106,7 +106,8 @@ class NB201Benchmark:
         c = self.class_of[self.row[key]]
         n = self.num_classes
         acc = {d: float(a[c]) for d, a in self.class_acc.items()}
-        at_or_below = {d: int(np.searchsorted(self.sorted_acc[d], acc[d], side="right")) for d in DATASETS}
+        at_or_below = {d: int(np.searchsorted(self.sorted_acc[d], acc[d], side="right"))
+                       for d in BENCHMARK_COLUMNS}
         return CellResult(key, str(self.classes[c]), int(self.sizes[c]), acc,
                           {d: n - k + 1 for d, k in at_or_below.items()},
                           {d: 100.0 * k / n for d, k in at_or_below.items()}, n)
@@ -114,7 +115,7 @@ class NB201Benchmark:
     def accuracies(self, dataset: str = "cifar10", per: str = "cell") -> np.ndarray:
         """Test accuracies (%) of every cell as the benchmark lists them (``per="cell"``, 15,625
         values), or of every isomorphism class (``per="class"``, the values ranks count)."""
-        one_of("dataset", dataset, DATASETS)
+        one_of("dataset", dataset, BENCHMARK_COLUMNS)
         one_of("per", per, ("cell", "class"))
         return (self.cell_acc if per == "cell" else self.class_acc)[dataset].copy()
 
@@ -145,7 +146,7 @@ def read_csv(path: Path) -> NB201Benchmark:
             raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
         rows = list(reader)
     try:
-        acc = {d: [float(r[col]) for r in rows] for d, col in DATASETS.items()}
+        acc = {d: [float(r[col]) for r in rows] for d, col in BENCHMARK_COLUMNS.items()}
     except (TypeError, ValueError) as err:
         raise ValueError(f"{path}: an accuracy is not a number ({err})") from None
     return NB201Benchmark([r["ArchitectureString"] for r in rows], [r["UniqueString"] for r in rows],
@@ -162,5 +163,5 @@ def read_official(path: Path) -> NB201Benchmark:
     api = nats_bench.create(str(path), "tss", fast_mode=True, verbose=False)
     archs = [api.arch(i) for i in range(len(api))]
     acc = {d: [api.get_more_info(i, d, hp="200", is_random=False)["test-accuracy"] for i in range(len(api))]
-           for d in DATASETS}
+           for d in BENCHMARK_COLUMNS}
     return NB201Benchmark(archs, [canonical_form(a) for a in archs], acc, f"NATS-Bench ({path})")

@@ -1,4 +1,5 @@
-"""The two ways to learn alpha, side by side.  The one difference is which batch updates alpha.
+"""The two ways to learn alpha, side by side.  The one difference is which batch updates alpha:
+single-level's step takes one batch, bi-level's two.
 
 single   (Single-DARTS):  one batch B, one loss L_B(w, alpha), one backward;
                           w <- SGD(grad_w L_B),  alpha <- Adam(grad_alpha L_B).
@@ -17,6 +18,7 @@ Nesterov, weight decay 5e-4, gradient norm clipped to 5); alpha by Adam (lr 3e-4
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -24,21 +26,29 @@ from torch import nn
 
 from .checks import one_of
 
+if TYPE_CHECKING:  # for annotations only: the optimizers build no model
+    from .supernet import Supernet
+
 Batch = tuple[torch.Tensor, torch.Tensor]
 MODES = ("single", "bilevel")
 ORDERS = (1, 2)
+# The optimizers a study compares, by name: (mode, order).
+STUDY_MODES = {"single": ("single", 1), "bilevel1": ("bilevel", 1), "bilevel2": ("bilevel", 2)}
 
 
 @dataclass
 class StepResult:
-    """Loss and correct count of the batch that updated w."""
+    """Loss and correct count of the batch that updated w; the loss alpha descended and the norm
+    of its gradient (the diagnostics of how much signal alpha gets)."""
 
     loss: float
     correct: int
     count: int
+    alpha_loss: float
+    alpha_grad_norm: float
 
 
-def loss_and_grads(model: nn.Module, batch: Batch, params: list[nn.Parameter]):
+def loss_and_grads(model: Supernet, batch: Batch, params: list[nn.Parameter]):
     """Cross-entropy of ``model`` on ``batch`` and its gradients with respect to ``params``."""
     x, y = batch
     logits = model(x)
@@ -58,7 +68,7 @@ class Optimizer:
     mode = ""
     uses_split = False  # whether w and alpha see different halves of the search set
 
-    def __init__(self, model: nn.Module, epochs: int, w_lr: float = 0.025, w_lr_min: float = 0.001,
+    def __init__(self, model: Supernet, epochs: int, w_lr: float = 0.025, w_lr_min: float = 0.001,
                  momentum: float = 0.9, nesterov: bool = True, w_weight_decay: float = 5e-4,
                  grad_clip: float = 5.0, arch_lr: float = 3e-4,
                  arch_betas: tuple[float, float] = (0.5, 0.999), arch_weight_decay: float = 1e-3):
@@ -75,9 +85,6 @@ class Optimizer:
     @property
     def w_lr(self) -> float:
         return self.w_opt.param_groups[0]["lr"]
-
-    def step(self, w_batch: Batch, alpha_batch: Batch) -> StepResult:
-        raise NotImplementedError
 
     def update_weights(self, grads) -> None:
         set_grads(self.weights, grads)
@@ -101,8 +108,10 @@ class Optimizer:
         self.schedule.load_state_dict(state["schedule"])
 
 
-def result(loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> StepResult:
-    return StepResult(float(loss), int((logits.argmax(1) == y).sum()), len(y))
+def result(loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor, alpha_loss: torch.Tensor,
+           alpha_grads) -> StepResult:
+    norm = torch.sqrt(sum((g * g).sum() for g in alpha_grads))
+    return StepResult(float(loss), int((logits.argmax(1) == y).sum()), len(y), float(alpha_loss), float(norm))
 
 
 class SingleLevel(Optimizer):
@@ -110,12 +119,12 @@ class SingleLevel(Optimizer):
 
     mode = "single"
 
-    def step(self, w_batch: Batch, alpha_batch: Batch) -> StepResult:
-        assert alpha_batch is w_batch, "single-level uses one batch for both updates"
-        loss, logits, grads = loss_and_grads(self.model, w_batch, self.weights + self.alphas)
+    def step(self, batch: Batch) -> StepResult:
+        loss, logits, grads = loss_and_grads(self.model, batch, self.weights + self.alphas)
+        alpha_grads = grads[len(self.weights):]
         self.update_weights(grads[:len(self.weights)])
-        self.update_alphas(grads[len(self.weights):])
-        return result(loss, logits, w_batch[1])
+        self.update_alphas(alpha_grads)
+        return result(loss, logits, batch[1], loss, alpha_grads)
 
 
 class BiLevel(Optimizer):
@@ -124,19 +133,19 @@ class BiLevel(Optimizer):
     mode = "bilevel"
     uses_split = True
 
-    def __init__(self, model: nn.Module, epochs: int, order: int = 1, **hyper):
+    def __init__(self, model: Supernet, epochs: int, order: int = 1, **hyper):
         super().__init__(model, epochs, **hyper)
         self.order = order
 
     def step(self, w_batch: Batch, alpha_batch: Batch) -> StepResult:
         if self.order == 1:
-            _, _, alpha_grads = loss_and_grads(self.model, alpha_batch, self.alphas)
+            alpha_loss, _, alpha_grads = loss_and_grads(self.model, alpha_batch, self.alphas)
         else:
-            alpha_grads = self.unrolled_alpha_grads(w_batch, alpha_batch)
+            alpha_loss, alpha_grads = self.unrolled_alpha_grads(w_batch, alpha_batch)
         self.update_alphas(alpha_grads)
         loss, logits, w_grads = loss_and_grads(self.model, w_batch, self.weights)
         self.update_weights(w_grads)
-        return result(loss, logits, w_batch[1])
+        return result(loss, logits, w_batch[1], alpha_loss, alpha_grads)
 
     def virtual_step(self, train_grads) -> list[torch.Tensor]:
         """DARTS' approximation of w's next step (its ``_compute_unrolled_model``): the gradient
@@ -154,14 +163,16 @@ class BiLevel(Optimizer):
         for p, d in zip(self.weights, deltas):
             p.add_(d, alpha=scale)
 
-    def unrolled_alpha_grads(self, w_batch: Batch, alpha_batch: Batch) -> list[torch.Tensor]:
-        """DARTS eq. 7-8: grad_alpha L_val(w', alpha) - xi * Hessian-vector product, with
-        w' = w - xi * step and the product by central finite differences around w."""
+    def unrolled_alpha_grads(self, w_batch: Batch,
+                             alpha_batch: Batch) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """DARTS eq. 7-8: L_val(w', alpha) and its alpha gradient grad_alpha L_val(w', alpha) - xi *
+        Hessian-vector product, with w' = w - xi * step and the product by central finite
+        differences around w."""
         xi = self.w_lr
         backup = [p.detach().clone() for p in self.weights]
         _, _, train_grads = loss_and_grads(self.model, w_batch, self.weights)
         self._shift(self.virtual_step(train_grads), -xi)  # w' = w - xi * step
-        _, _, grads = loss_and_grads(self.model, alpha_batch, self.weights + self.alphas)
+        alpha_loss, _, grads = loss_and_grads(self.model, alpha_batch, self.weights + self.alphas)
         v, dalpha = grads[:len(self.weights)], grads[len(self.weights):]
         with torch.no_grad():
             for p, b in zip(self.weights, backup):
@@ -174,10 +185,10 @@ class BiLevel(Optimizer):
         with torch.no_grad():
             for p, b in zip(self.weights, backup):
                 p.copy_(b)
-        return [da - xi * (gp - gm) / (2 * eps) for da, gp, gm in zip(dalpha, plus, minus)]
+        return alpha_loss, [da - xi * (gp - gm) / (2 * eps) for da, gp, gm in zip(dalpha, plus, minus)]
 
 
-def make_optimizer(mode: str, model: nn.Module, epochs: int, order: int = 1, **hyper) -> Optimizer:
+def make_optimizer(mode: str, model: Supernet, epochs: int, order: int = 1, **hyper) -> Optimizer:
     """``single`` or ``bilevel`` (``order`` 1 or 2), with the recipe's hyperparameters."""
     one_of("mode", mode, MODES)
     one_of("order", order, ORDERS)

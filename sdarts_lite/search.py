@@ -1,8 +1,8 @@
 """Run a search: a supernet, an optimizer, a dataset, an epoch loop that records a History.
 
-Each epoch ends with the softmax alphas, the derived cell and the supernet's accuracy on the
-held-out split appended to the history; with ``out`` the history (``history.json``) and a
-checkpoint (``checkpoint.pt``) are written there at every epoch end.
+Each epoch ends with the mixing weights (softmax, or sigmoid, of alpha), the derived cell and the
+supernet's accuracy on the held-out split appended to the history; with ``out`` the history
+(``history.json``) and a checkpoint (``checkpoint.pt``) are written there at every epoch end.
 """
 
 from __future__ import annotations
@@ -10,24 +10,23 @@ from __future__ import annotations
 import json
 import math
 import os
-import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import resume_from, save_checkpoint
 from .checks import non_negative_int, non_negative_number, one_of, positive_int, positive_number
 from .data import DATASETS, Batches, ImageData, load_dataset
+from .genotypes import check_space
 from .history import EpochRecord, History, StepRecord
-from .optimizers import MODES, ORDERS, make_optimizer
+from .optimizers import MODES, ORDERS, Batch, Optimizer, StepResult, make_optimizer
 from .relaxation import check_activation
-from .spaces import check_space, ops_and_edges, supernet
+from .runtime import default_device, evaluate, seed_everything
+from .supernet import Supernet, supernet
 
 
 @dataclass
@@ -40,7 +39,7 @@ class SearchConfig:
     dataset: str = "cifar10"      # "digits", "cifar10", "cifar100"
     image_size: int | None = None  # resize images (None: keep the dataset's size)
     C: int = 16                   # channels of the first stage
-    N: int = 5                    # cells per stage
+    N: int = 5                    # cells per stage (nb201) or cells in all (darts)
     epochs: int = 50
     batch_size: int = 64
     w_lr: float = 0.025           # SGD, cosine-annealed to w_lr_min
@@ -53,6 +52,10 @@ class SearchConfig:
     arch_betas: tuple[float, float] = (0.5, 0.999)
     arch_weight_decay: float = 1e-3
     activation: str = "softmax"   # alpha -> mixing weights: "softmax" (DARTS) or "sigmoid"
+    augment: int | None = None    # random shifts of up to so many pixels (None: the dataset's own,
+                                  # CIFAR's pad-4 crop and flip; digits and shapes: none)
+    budget: str = "epochs"        # single-level: "epochs" (the whole search set per epoch) or "steps"
+                                  # (as many steps per epoch, of as many images, as bi-level takes)
     seed: int = 0
     log_every: int = 0            # also record alphas every k steps (0: per epoch only)
 
@@ -63,6 +66,9 @@ class SearchConfig:
         one_of("mode", self.mode, MODES)
         one_of("order", self.order, ORDERS)
         one_of("dataset", self.dataset, DATASETS)
+        one_of("budget", self.budget, BUDGETS)
+        if self.augment is not None:
+            non_negative_int("augment", self.augment)
         if self.image_size is not None:
             positive_int("image_size", self.image_size, minimum=4)
         for name in ("C", "N", "epochs", "batch_size"):
@@ -74,6 +80,12 @@ class SearchConfig:
         non_negative_int("log_every", self.log_every)
         non_negative_int("seed", self.seed)
         return self
+
+
+BUDGETS = ("epochs", "steps")
+# The SearchConfig fields that are the optimizers' hyperparameters (``make_optimizer``).
+OPTIMIZER_FIELDS = ("w_lr", "w_lr_min", "momentum", "nesterov", "w_weight_decay", "grad_clip",
+                    "arch_lr", "arch_betas", "arch_weight_decay")
 
 
 # Presets: named starting points; any field can still be overridden.
@@ -112,32 +124,6 @@ def make_config(preset: str | None = "digits", **overrides) -> SearchConfig:
     return SearchConfig(**{**base, **{k: v for k, v in overrides.items() if v is not None}}).validate()
 
 
-def default_device() -> torch.device:
-    """CUDA when present, else CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-@torch.no_grad()
-def evaluate(model: torch.nn.Module, batches: Batches, device: torch.device) -> tuple[float, float]:
-    """Mean loss and accuracy (%) of ``model`` over ``batches``."""
-    model.eval()
-    loss, correct, count = 0.0, 0, 0
-    for x, y in batches:
-        x, y = x.to(device), y.to(device)
-        logits = model(x)
-        loss += float(F.cross_entropy(logits, y, reduction="sum"))
-        correct += int((logits.argmax(1) == y).sum())
-        count += len(y)
-    model.train()
-    return loss / count, 100.0 * correct / count
-
-
 def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
            data: ImageData | None = None, out: str | os.PathLike | None = None,
            resume: bool = False, device: str | torch.device | None = None, progress: bool = True,
@@ -150,58 +136,32 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
     ``callback(history)`` is called after every recorded step and epoch; returning True stops
     the search (the history says ``stopped``).
     """
-    if config is None:
-        config = make_config(preset, **overrides)
-    else:
-        check_settings(overrides)
-        config = replace(config, **overrides).validate()
+    config = make_config(preset, **overrides) if config is None else checked(config, overrides)
     device = torch.device(device) if device is not None else default_device()
     data = data or load_dataset(config.dataset, image_size=config.image_size)
     seed_everything(config.seed)
-    model = supernet(config.space, config.C, config.N, data.num_classes, data.in_channels,
-                     data.image_size, config.activation).to(device)
-    hyper = {f.name: getattr(config, f.name) for f in fields(SearchConfig)
-             if f.name in ("w_lr", "w_lr_min", "momentum", "nesterov", "w_weight_decay", "grad_clip",
-                           "arch_lr", "arch_betas", "arch_weight_decay")}
-    opt = make_optimizer(config.mode, model, config.epochs, config.order, **hyper)
+    input_size = data.image_size if config.space == "nb201" else None  # the DARTS space is not told it
+    model = supernet(config.space, config.C, config.N, data.num_classes, data.in_channels, input_size,
+                     config.activation).to(device)
+    opt = make_optimizer(config.mode, model, config.epochs, config.order,
+                         **{name: getattr(config, name) for name in OPTIMIZER_FIELDS})
     gen = torch.Generator().manual_seed(config.seed)
-    if opt.uses_split:
-        (wx, wy), (ax, ay) = data.halves()
-        w_stream = Batches(wx, wy, data, config.batch_size, gen, data.augment)
-        a_stream = Batches(ax, ay, data, config.batch_size, gen, data.augment)
-    else:
-        w_stream = a_stream = Batches(data.search_x, data.search_y, data, config.batch_size, gen,
-                                      data.augment)
+    streams = search_streams(data, config, opt.uses_split, gen)
     test = Batches(data.test_x, data.test_y, data, 256)
-    ops, edges = ops_and_edges(config.space)
-    history = History(config=json.loads(json.dumps(asdict(config))),  # as JSON reads it back
-                      ops=list(ops), edges=[list(e) for e in edges])
+    history = History(config=json.loads(json.dumps(asdict(config))))  # as JSON reads it back
     out = Path(out) if out is not None else None
-    if resume and out is None:
-        raise ValueError("resume: needs out=, the folder that holds checkpoint.pt")
-    if resume and (out / "checkpoint.pt").exists():  # nothing saved yet: start from the beginning
-        load_checkpoint(out / "checkpoint.pt", config, model, opt, gen, history)
-    steps_per_epoch = history.steps_per_epoch = min(len(w_stream), len(a_stream))
-    bar = tqdm(total=config.epochs * steps_per_epoch, initial=len(history.epochs) * steps_per_epoch,
-               disable=not progress, desc=f"{config.mode}{config.order if opt.uses_split else ''}",
-               unit="step", leave=True)
+    if resume:
+        resume_from(out, config, model, opt, gen, history)
+    steps = history.steps_per_epoch = min(len(stream) for stream in streams)
+    bar = tqdm(total=config.epochs * steps, initial=len(history.epochs) * steps, disable=not progress,
+               desc=f"{config.mode}{config.order if opt.uses_split else ''}", unit="step", leave=True)
     started = time.perf_counter() - (history.epochs[-1].seconds if history.epochs else 0.0)
     try:
         for epoch in range(len(history.epochs), config.epochs):
-            loss_sum, correct, count = 0.0, 0, 0
-            pairs = zip(w_stream, a_stream) if opt.uses_split else ((b, b) for b in w_stream)
-            for step, (w_batch, a_batch) in enumerate(pairs):
-                w_batch = tuple(t.to(device) for t in w_batch)
-                a_batch = w_batch if not opt.uses_split else tuple(t.to(device) for t in a_batch)
-                res = opt.step(w_batch, a_batch)
-                if not math.isfinite(res.loss) or not all(torch.isfinite(a).all() for a in opt.alphas):
-                    last = out / "checkpoint.pt" if out is not None and history.epochs else None
-                    raise FloatingPointError(
-                        f"the search diverged at epoch {epoch + 1}, step {step + 1}: loss {res.loss}, "
-                        f"alpha finite: {all(torch.isfinite(a).all() for a in opt.alphas)}. Last good "
-                        f"checkpoint: {last or 'none'}. Lower the learning rates (w_lr, arch_lr).")
-                loss_sum += res.loss * res.count
-                correct, count = correct + res.correct, count + res.count
+            results, alphas_before = [], [a.detach().clone() for a in opt.alphas]
+            for step, batches in enumerate(step_batches(streams, device)):
+                results.append(opt.step(*batches))
+                check_finite(results[-1], opt, epoch, step, out if history.epochs else None)
                 bar.update(1)
                 if config.log_every and step % config.log_every == 0:
                     history.steps.append(StepRecord(epoch, step, model.edge_weights().tolist()))
@@ -211,17 +171,10 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
             if history.stopped:
                 break
             opt.end_epoch()
-            valid_loss, valid_acc = evaluate(model, test, device)
-            history.epochs.append(EpochRecord(
-                epoch=epoch, alphas=model.edge_weights().tolist(), train_loss=loss_sum / count,
-                train_acc=100.0 * correct / count, valid_loss=valid_loss, valid_acc=valid_acc,
-                genotype=str(model.genotype()), seconds=time.perf_counter() - started, w_lr=opt.w_lr))
-            history.genotype = history.epochs[-1].genotype
-            bar.set_postfix(loss=f"{loss_sum / count:.3f}", valid=f"{valid_acc:.1f}%")
-            if out is not None:
-                out.mkdir(parents=True, exist_ok=True)
-                save_checkpoint(out / "checkpoint.pt", config, model, opt, gen, history)
-                history.save(out / "history.json")
+            record_epoch(history, epoch, results, alphas_before, evaluate(model, test, device), started,
+                         model, opt, gen, config, out)
+            last = history.epochs[-1]
+            bar.set_postfix(loss=f"{last.train_loss:.3f}", valid=f"{last.valid_acc:.1f}%")
             if callback and callback(history):
                 history.stopped = epoch + 1 < config.epochs
                 break
@@ -232,3 +185,60 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
         out.mkdir(parents=True, exist_ok=True)
         history.save(out / "history.json")
     return history
+
+
+def checked(config: SearchConfig, overrides: dict) -> SearchConfig:
+    """``config`` with ``overrides`` applied, validated."""
+    check_settings(overrides)
+    return replace(config, **overrides).validate()
+
+
+def search_streams(data: ImageData, config: SearchConfig, split: bool,
+                   generator: torch.Generator) -> list[Batches]:
+    """The seeded batch streams a search draws from, one per batch of a step: bi-level's two halves
+    of the search set (w's, then alpha's), or single-level's one stream over all of it (budget
+    ``steps``: as many batches per epoch as bi-level takes from a half)."""
+    shift = data.shift if config.augment is None else config.augment
+    augment = dict(shift=shift, flip=data.flip and shift > 0)
+    if split:
+        return [Batches(x, y, data, config.batch_size, generator, **augment) for x, y in data.halves()]
+    steps = len(data.halves()[0][1]) // config.batch_size if config.budget == "steps" else None
+    return [Batches(data.search_x, data.search_y, data, config.batch_size, generator, steps=steps, **augment)]
+
+
+def step_batches(streams: list[Batches], device: torch.device) -> Iterator[tuple[Batch, ...]]:
+    """One epoch: per step, the batches the optimizer's step takes, one from each stream, on ``device``."""
+    for batches in zip(*streams):
+        yield tuple(tuple(t.to(device) for t in batch) for batch in batches)
+
+
+def check_finite(result: StepResult, opt: Optimizer, epoch: int, step: int, last: Path | None) -> None:
+    """Stop a search whose loss or alpha is no longer finite, naming the last good checkpoint."""
+    alpha_finite = all(torch.isfinite(a).all() for a in opt.alphas)
+    if not math.isfinite(result.loss) or not alpha_finite:
+        raise FloatingPointError(
+            f"the search diverged at epoch {epoch + 1}, step {step + 1}: loss {result.loss}, "
+            f"alpha finite: {alpha_finite}. Last good "
+            f"checkpoint: {last / 'checkpoint.pt' if last is not None else 'none'}. "
+            "Lower the learning rates (w_lr, arch_lr).")
+
+
+def record_epoch(history: History, epoch: int, results: list[StepResult], alphas_before: list[torch.Tensor],
+                 valid: tuple[float, float], started: float, model: Supernet, opt: Optimizer,
+                 generator: torch.Generator, config: SearchConfig, out: Path | None) -> None:
+    """Append the epoch's record (its steps' means, the held-out ``valid`` loss and accuracy, how far
+    alpha moved) to ``history``; with ``out``, save the checkpoint and the history there."""
+    count, steps = sum(r.count for r in results), len(results)
+    moved = math.sqrt(sum(float((a.detach() - b).square().sum()) for a, b in zip(opt.alphas, alphas_before)))
+    history.epochs.append(EpochRecord(
+        epoch=epoch, alphas=model.edge_weights().tolist(),
+        train_loss=sum(r.loss * r.count for r in results) / count,
+        train_acc=100.0 * sum(r.correct for r in results) / count, valid_loss=valid[0], valid_acc=valid[1],
+        genotype=str(model.genotype()), seconds=time.perf_counter() - started, w_lr=opt.w_lr,
+        alpha_loss=sum(r.alpha_loss for r in results) / steps,
+        alpha_grad_norm=sum(r.alpha_grad_norm for r in results) / steps, alpha_step=moved))
+    history.genotype = history.epochs[-1].genotype
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        save_checkpoint(out / "checkpoint.pt", config, model, opt, generator, history)
+        history.save(out / "history.json")

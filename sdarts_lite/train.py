@@ -1,9 +1,9 @@
 """Train a derived cell from scratch and report its test accuracy (the evaluation stage).
 
-The discrete network of a genotype (NAS-Bench-201: ``nb201.discrete_network``; DARTS:
-``DartsNetwork``) is trained on the whole search set and tested on the held-out split, with the
-standard recipe: SGD with momentum 0.9, learning rate cosine-annealed to 0, gradient norm clipped
-to 5, weight decay 5e-4 (NAS-Bench-201, learning rate 0.1, Nesterov) or 3e-4 (DARTS, 0.025).
+The discrete network of a genotype (``NB201Network`` or ``DartsNetwork``) is trained on the
+whole search set and tested on the held-out split, with the standard recipe: SGD with momentum
+0.9, learning rate cosine-annealed to 0, gradient norm clipped to 5, weight decay 5e-4
+(NAS-Bench-201, learning rate 0.1, Nesterov) or 3e-4 (DARTS, 0.025).
 DARTS' extras are options: an auxiliary head (loss weight 0.4), drop path (its probability
 raised linearly from 0 over the epochs) and cutout.  The defaults are a CPU size for 8x8
 digits; the papers train C=16, N=5 (NAS-Bench-201) and C=36, 20 cells (DARTS) for 200 / 600
@@ -23,13 +23,13 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .checks import non_negative_number, positive_int, positive_number
-from .darts_space import DartsGenotype, DartsNetwork
+from .checks import non_negative_int, non_negative_number, positive_int, positive_number, probability
 from .data import Batches, ImageData, load_dataset
-from .genotypes import NB201Genotype
-from .nb201 import discrete_network
-from .search import default_device, evaluate, seed_everything
-from .spaces import parse_genotype
+from .genotypes import DartsGenotype, NB201Genotype, parse_genotype
+from .history import write_atomically
+from .runtime import default_device, evaluate, seed_everything
+from .spaces.darts.network import DartsNetwork
+from .spaces.nb201.network import NB201Network
 
 RECIPES = {  # per space: SGD learning rate, Nesterov momentum, weight decay; cell count (depth)
     "nb201": dict(lr=0.1, nesterov=True, weight_decay=5e-4, depth=1),  # depth: N cells per stage
@@ -66,10 +66,11 @@ class TrainResult:
     epochs: list[TrainEpoch] = field(default_factory=list)
 
     def save(self, out_dir: str | os.PathLike) -> Path:
-        """Write ``result.json`` in ``out_dir``; return its path."""
+        """Write ``result.json`` in ``out_dir`` atomically (a temporary file, then a rename); return
+        its path."""
         path = Path(out_dir) / "result.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(asdict(self), indent=1))
+        write_atomically(path, lambda tmp: tmp.write_text(json.dumps(asdict(self), indent=1)))
         return path
 
     @classmethod
@@ -83,8 +84,8 @@ def build_network(genotype: NB201Genotype | DartsGenotype, C: int, depth: int, d
                   auxiliary: bool = False) -> nn.Module:
     """The discrete network of a genotype for ``data``'s images and classes."""
     if isinstance(genotype, NB201Genotype):
-        return discrete_network(genotype, C=C, N=depth, num_classes=data.num_classes,
-                                in_channels=data.in_channels, input_size=data.image_size)
+        return NB201Network(genotype, C=C, N=depth, num_classes=data.num_classes,
+                            in_channels=data.in_channels, input_size=data.image_size)
     return DartsNetwork(genotype, C=C, layers=depth, num_classes=data.num_classes,
                         in_channels=data.in_channels, auxiliary=auxiliary)
 
@@ -159,10 +160,8 @@ def train_from_scratch(genotype: NB201Genotype | DartsGenotype | str, data: Imag
     for name, value in (("momentum", momentum), ("weight_decay", weight_decay),
                         ("auxiliary_weight", auxiliary_weight)):
         non_negative_number(name, value)
-    if not 0.0 <= drop_path_prob < 1.0:
-        raise ValueError(f"drop_path_prob must be in [0, 1), got {drop_path_prob!r}")
-    if isinstance(cutout_length, bool) or not isinstance(cutout_length, int) or cutout_length < 0:
-        raise ValueError(f"cutout_length must be a non-negative integer, got {cutout_length!r}")
+    probability("drop_path_prob", drop_path_prob)
+    non_negative_int("cutout_length", cutout_length)
     if space == "nb201" and (auxiliary or drop_path_prob):
         raise ValueError("auxiliary and drop_path_prob are DARTS-space options; "
                          "a NAS-Bench-201 cell trains without them")
@@ -179,7 +178,7 @@ def train_from_scratch(genotype: NB201Genotype | DartsGenotype | str, data: Imag
                           weight_decay=weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
     gen = torch.Generator().manual_seed(seed)
-    train = Batches(data.search_x, data.search_y, data, batch_size, gen, data.augment)
+    train = Batches(data.search_x, data.search_y, data, batch_size, gen, data.shift, data.flip)
     test = Batches(data.test_x, data.test_y, data, 256)
     records: list[TrainEpoch] = []
     started = time.perf_counter()

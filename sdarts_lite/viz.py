@@ -1,35 +1,35 @@
-"""Plots of search histories (plotly) and drawings of cells (graphviz).  Reads histories only."""
+"""Plotly figures of search histories and studies.  They read histories and summaries only.
+
+Mixing weights are plotted as each operation's share of its edge's total weight
+(``history.shares``): the softmax weights themselves, and under the sigmoid relaxation, whose
+weights do not sum to 1, the same normalisation that ``History.param_free_share`` uses.
+"""
 
 from __future__ import annotations
 
-import html
 import itertools
-import json
-import os
-import shutil
 import statistics
-from pathlib import Path
+from collections.abc import Callable
 
-import graphviz
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .darts_space import DartsGenotype
-from .genotypes import NUM_NODES, PARAM_FREE_OPS, NB201Genotype
-from .history import History
-from .spaces import parse_genotype
+from .genotypes import PARAM_FREE_OPS
+from .history import History, shares
 
 OP_COLORS = {"none": "#9e9e9e", "skip_connect": "#d62728", "nor_conv_1x1": "#1f77b4",
              "nor_conv_3x3": "#2ca02c", "avg_pool_3x3": "#ff7f0e"}
 PARAM_FREE_COLOR = "#7b1fa2"
+WEIGHT_AXIS = "mixing weight (share of the edge)"
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]  # one colour per run or cell compared
 
 
 def alpha_series(history: History, edge: int | None = None) -> tuple[list[float], dict[str, list[float]]]:
-    """x (epochs, fractional where step records exist) and, per op, its mixing weight.
+    """x (epochs, fractional where step records exist) and, per op, its share of the edge's
+    mixing weight.
 
-    ``edge=None`` averages all rows of alpha.  A ``"parameter-free"`` series sums none,
-    skip_connect and avg_pool_3x3.
+    ``edge=None`` averages all rows of alpha.  A ``"parameter-free"`` series sums the shares of
+    the parameter-free operations (none, skip_connect, pools).
     """
     records = [(r.epoch + 1, r.alphas) for r in history.epochs]
     if history.steps:
@@ -38,7 +38,7 @@ def alpha_series(history: History, edge: int | None = None) -> tuple[list[float]
     xs = [x for x, _ in records]
     series: dict[str, list[float]] = {op: [] for op in history.ops}
     for _, alphas in records:
-        rows = alphas if edge is None else [alphas[edge]]
+        rows = [shares(row) for row in (alphas if edge is None else [alphas[edge]])]
         for k, op in enumerate(history.ops):
             series[op].append(sum(row[k] for row in rows) / len(rows))
     series["parameter-free"] = [sum(series[op][t] for op in PARAM_FREE_OPS if op in series)
@@ -47,7 +47,8 @@ def alpha_series(history: History, edge: int | None = None) -> tuple[list[float]
 
 
 def alpha_traces(history: History, edge: int | None = None, showlegend: bool = True) -> list[go.Scatter]:
-    """One line per op, and a thick dashed line for the parameter-free share."""
+    """One line per op (for the top plot), then a thick dashed line for the parameter-free share
+    (for the plot below it: ``alpha_rows``)."""
     xs, series = alpha_series(history, edge)
     traces = []
     for name, ys in series.items():
@@ -59,176 +60,96 @@ def alpha_traces(history: History, edge: int | None = None, showlegend: bool = T
     return traces
 
 
+def alpha_rows(cols: int = 1, titles: list[str] | None = None) -> go.Figure:
+    """An empty figure for alpha trajectories: each op's weight on top, the parameter-free share
+    below, each axis fitted to its own data so that a move from 0.20 to 0.35 fills the plot."""
+    fig = make_subplots(rows=2, cols=cols, shared_xaxes=True, shared_yaxes=True, row_heights=[0.66, 0.34],
+                        vertical_spacing=0.08, subplot_titles=titles)
+    fig.update_yaxes(title_text=WEIGHT_AXIS, row=1, col=1)
+    fig.update_yaxes(title_text="parameter-free share", row=2, col=1)
+    fig.update_xaxes(title_text="epoch", row=2)
+    fig.update_layout(template="plotly_white", height=460)
+    return fig
+
+
+def add_alpha_traces(fig: go.Figure, history: History, edge: int | None = None, col: int = 1,
+                     showlegend: bool = True) -> None:
+    """The op lines of ``alpha_traces`` into row 1 of column ``col``, the share into row 2."""
+    traces = alpha_traces(history, edge, showlegend)
+    for trace in traces[:-1]:
+        fig.add_trace(trace, row=1, col=col)
+    fig.add_trace(traces[-1], row=2, col=col)
+
+
 def edge_label(history: History, edge: int | None) -> str:
     return "mean over edges" if edge is None else "edge {}->{}".format(*history.edges[edge])
 
 
 def alpha_figure(history: History, edge: int | None = None, title: str | None = None) -> go.Figure:
-    """A plain plotly figure of the softmax alpha trajectories of one search."""
-    fig = go.Figure(alpha_traces(history, edge))
-    fig.update_layout(title=title or f"{history.config.get('mode')} — {edge_label(history, edge)}",
-                      xaxis_title="epoch", yaxis_title="softmax weight", template="plotly_white",
-                      height=380)
+    """A plain plotly figure of the alpha trajectories of one search."""
+    fig = alpha_rows()
+    add_alpha_traces(fig, history, edge)
+    fig.update_layout(title=title or f"{history.config.get('mode')} — {edge_label(history, edge)}")
     return fig
 
 
 def compare_figure(histories: dict[str, History], edge: int | None = None) -> go.Figure:
-    """Alpha trajectories of several searches side by side, on a shared y axis."""
-    fig = make_subplots(rows=1, cols=len(histories), shared_yaxes=True,
-                        subplot_titles=[f"{label}: {edge_label(h, edge)}" for label, h in histories.items()])
+    """Alpha trajectories of several searches side by side, on shared y axes."""
+    fig = alpha_rows(len(histories), [f"{label}: {edge_label(h, edge)}" for label, h in histories.items()])
     for col, h in enumerate(histories.values(), start=1):
-        for trace in alpha_traces(h, edge, showlegend=col == 1):
-            fig.add_trace(trace, row=1, col=col)
-        fig.update_xaxes(title_text="epoch", row=1, col=col)
-    fig.update_yaxes(title_text="softmax weight", row=1, col=1)
-    fig.update_layout(template="plotly_white", height=420)
+        add_alpha_traces(fig, h, edge, col, showlegend=col == 1)
     return fig
 
 
-def write_report(histories: dict[str, History], path: str | os.PathLike, title: str) -> Path:
-    """A self-contained HTML page: trajectories side by side and the derived cells."""
-    path = Path(path)
-    rows = ""
-    for label, h in histories.items():
-        last = h.epochs[-1] if h.epochs else None
-        rows += (f"<tr><td>{html.escape(label)}</td><td><code>{html.escape(h.genotype)}</code></td>"
-                 f"<td>{h.param_free_edges()[-1] if last else '-'}</td>"
-                 f"<td>{f'{last.valid_acc:.1f}%' if last else '-'}</td></tr>")
-    rows_of_alpha = len(next(iter(histories.values())).edges)
-    figures = [compare_figure(histories)] + [compare_figure(histories, e) for e in range(rows_of_alpha)]
-    body = "".join(f.to_html(full_html=False, include_plotlyjs=not i)
-                   for i, f in enumerate(figures))
-    path.write_text(
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
-        f"<body style='font-family:sans-serif'><h1>{html.escape(title)}</h1>"
-        "<table border='1' cellpadding='4'><tr><th>run</th><th>derived genotype</th>"
-        "<th>parameter-free edges</th><th>held-out accuracy (supernet)</th></tr>"
-        f"{rows}</table>{body}</body></html>")
-    return path
-
-
-def collapse_figure(runs: dict[str, list[History]]) -> go.Figure:
-    """The collapse story over seeds: per optimizer, the softmax weight on parameter-free ops and
-    the number of parameter-free edges in the derived cell, epoch by epoch (thin lines: seeds;
-    thick: the mean)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=[
-        "softmax weight on parameter-free ops (mean over edges)",
-        "parameter-free edges in the derived cell"])
+def seed_panels(runs: dict[str, list[History]], panels: dict[str, Callable[[History], list[float]]],
+                cols: int = 2) -> go.Figure:
+    """One plot per measure (``panels``: title -> per-epoch values of a history); per group of
+    runs a thin line per seed and a thick line for their mean.  Axes fit the data."""
+    rows = -(-len(panels) // cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(panels), vertical_spacing=0.14)
     for (label, histories), color in zip(runs.items(), itertools.cycle(PALETTE)):
-        for col, measure in ((1, History.param_free_share), (2, History.param_free_edges)):
+        for k, measure in enumerate(panels.values()):
+            row, col = k // cols + 1, k % cols + 1
             curves = [measure(h) for h in histories]
             for ys in curves:
                 fig.add_trace(go.Scatter(x=list(range(1, len(ys) + 1)), y=ys, mode="lines", opacity=0.3,
                                          line=dict(color=color, width=1), legendgroup=label,
-                                         showlegend=False, hoverinfo="skip"), row=1, col=col)
+                                         showlegend=False, hoverinfo="skip"), row=row, col=col)
             mean = [statistics.fmean(v) for v in zip(*curves)]
             fig.add_trace(go.Scatter(x=list(range(1, len(mean) + 1)), y=mean, mode="lines+markers",
                                      name=f"{label} (mean of {len(curves)})", legendgroup=label,
-                                     showlegend=col == 1, line=dict(color=color, width=3)), row=1, col=col)
-    fig.update_xaxes(title_text="epoch")
-    fig.update_yaxes(range=[0, 1], row=1, col=1)
-    most = max(h.num_edges() for histories in runs.values() for h in histories if h.epochs)
-    fig.update_yaxes(range=[-0.2, most + 0.2], row=1, col=2)
-    fig.update_layout(template="plotly_white", height=420)
+                                     showlegend=k == 0, line=dict(color=color, width=3)), row=row, col=col)
+    fig.update_xaxes(title_text="epoch", row=rows)
+    fig.update_layout(template="plotly_white", height=380 * rows)
     return fig
 
 
-def cell_graph(cells: NB201Genotype | str | dict[str, NB201Genotype | str]) -> graphviz.Digraph:
-    """NAS-Bench-201 cells as a graph: nodes 0 (input) to 3 (output), edges labelled by operation;
-    parameter-free operations dashed and red, ``none`` dotted and grey.  A dict draws several
-    cells side by side, each titled by its key."""
-    if not isinstance(cells, dict):
-        cells = {"": cells}
-    dot = graphviz.Digraph(graph_attr=dict(rankdir="LR"),
-                           node_attr=dict(shape="circle", style="filled", fillcolor="#eeeeee"))
-    for k, (title, genotype) in enumerate(cells.items()):
-        g = NB201Genotype.parse(genotype)
-        with dot.subgraph(name=f"cluster_{k}", graph_attr=dict(label=title, color="white")) as sub:
-            for n in range(NUM_NODES):
-                sub.node(f"{k}_{n}", "in" if n == 0 else "out" if n == NUM_NODES - 1 else str(n))
-            for i, j, op in g.edges():
-                sub.edge(f"{k}_{i}", f"{k}_{j}", label=op, **edge_style(op))
-    return dot
+def collapse_figure(runs: dict[str, list[History]]) -> go.Figure:
+    """The collapse story over seeds: per optimizer, the share of mixing weight on parameter-free
+    ops and the number of parameter-free edges in the derived cell, epoch by epoch (thin lines:
+    seeds; thick: the mean)."""
+    fig = seed_panels(runs, {
+        "share of weight on parameter-free ops (mean over edges)": History.param_free_share,
+        "parameter-free edges in the derived cell": History.param_free_edges})
+    most = max(h.num_edges() for histories in runs.values() for h in histories if h.epochs)
+    fig.update_yaxes(range=[-0.2, most + 0.2], row=1, col=2)
+    fig.update_layout(height=420)
+    return fig
 
 
-def edge_style(op: str) -> dict:
-    """Green for operations with parameters, red dashed for parameter-free, grey dotted for none."""
-    if op == "none":
-        return dict(color="#bbbbbb", style="dotted", fontcolor="#999999")
-    if op in PARAM_FREE_OPS:
-        return dict(color="#d62728", style="dashed", penwidth="2", fontcolor="#d62728")
-    return dict(color="#2ca02c", penwidth="2")
-
-
-def darts_cell_graph(genotype: DartsGenotype | str) -> graphviz.Digraph:
-    """The normal and the reduction cell of a DARTS genotype, as DARTS' ``visualize.py`` draws
-    them: inputs c_{k-2} and c_{k-1}, intermediate nodes 0-3, their concatenation c_{k}."""
-    g = DartsGenotype.parse(genotype)
-    dot = graphviz.Digraph(graph_attr=dict(rankdir="LR"),
-                           node_attr=dict(shape="box", style="filled", fillcolor="#eeeeee"))
-    for cell in ("normal", "reduce"):
-        edges, concat = getattr(g, cell), getattr(g, f"{cell}_concat")
-        attrs = dict(label=f"{cell} cell", color="white")
-        with dot.subgraph(name=f"cluster_{cell}", graph_attr=attrs) as sub:
-            names = [f"{cell}_in0", f"{cell}_in1"] + [f"{cell}_{n}" for n in range(len(edges) // 2)]
-            sub.node(names[0], "c_{k-2}")
-            sub.node(names[1], "c_{k-1}")
-            for n in range(len(edges) // 2):
-                sub.node(names[n + 2], str(n), shape="circle")
-            sub.node(f"{cell}_out", "c_{k}")
-            for e, (op, source) in enumerate(edges):
-                sub.edge(names[source], names[e // 2 + 2], label=op, **edge_style(op))
-            for n in concat:
-                sub.edge(names[n], f"{cell}_out", color="#888888")
-    return dot
-
-
-def show_cell(cells: NB201Genotype | DartsGenotype | str | dict[str, NB201Genotype | str]
-              ) -> graphviz.Digraph | None:
-    """A cell's graph for display (NAS-Bench-201 cells, or a DARTS genotype's two cells); without
-    graphviz's ``dot``, a one-line hint and the DOT source."""
-    single = None if isinstance(cells, dict) else parse_genotype(cells)
-    dot = darts_cell_graph(single) if isinstance(single, DartsGenotype) else cell_graph(cells)
-    if shutil.which("dot") is None:
-        print("graphviz's `dot` is not installed (apt-get install graphviz, brew install graphviz or "
-              "conda install graphviz); here is the DOT source:")
-        print(dot.source)
-        return None
-    return dot
-
-
-def write_study_report(summary: dict, histories: dict[str, list[History]], path: str | os.PathLike) -> Path:
-    """The study's page: per mode, each measure's mean, spread and median over seeds; the
-    trajectories of every seed; every derived genotype."""
-    path = Path(path)
-    labels = {"param_free_edges": "parameter-free edges of the derived cell",
-              "param_free_share": "parameter-free softmax weight",
-              "valid_acc": "held-out accuracy of the supernet (%)",
-              "cifar10": "NAS-Bench-201 CIFAR-10 accuracy of the derived cell (%)",
-              "seconds": "seconds per run"}
-    rows = ""
-    for mode, stats in summary["summary"].items():
-        for key, label in labels.items():
-            if key in stats:
-                s = stats[key]
-                rows += (f"<tr><td>{html.escape(mode)}</td><td>{label}</td>"
-                         f"<td>{s['mean']:.3f} ± {s['std']:.3f}</td><td>{s['median']:.3f}</td>"
-                         f"<td>{s['min']:.3f} – {s['max']:.3f}</td></tr>")
-    cells = "".join(
-        f"<h3>{html.escape(mode)}</h3><ol start='0'>"
-        + "".join(f"<li><code>{html.escape(r['genotype'])}</code> ({r['param_free_edges']}/{r['edges']}"
-                  + (f", CIFAR-10 {r['cifar10']:.2f}%" if "cifar10" in r else "") + ")</li>" for r in runs)
-        + "</ol>" for mode, runs in summary["runs"].items())
-    fig = collapse_figure(histories).to_html(full_html=False, include_plotlyjs=True)
-    path.write_text(
-        "<!doctype html><html><head><meta charset='utf-8'><title>sdarts-lite study</title></head>"
-        "<body style='font-family:sans-serif'><h1>Stability study</h1>"
-        f"<p>{summary['seeds']} seeds per mode, preset {html.escape(str(summary['preset']))}, "
-        f"overrides {html.escape(json.dumps(summary['overrides']))}.</p>"
-        "<table border='1' cellpadding='4'><tr><th>mode</th><th>measure</th><th>mean ± std</th>"
-        f"<th>median</th><th>range</th></tr>{rows}</table>{fig}<h2>Derived cells (by seed)</h2>{cells}"
-        "</body></html>")
-    return path
+def diagnostics_figure(runs: dict[str, list[History]]) -> go.Figure:
+    """How much signal alpha gets, epoch by epoch: the norm of its gradient, how far it moved, how
+    decisive the mixing weights are, and the loss it descended (low: memorised batches, no signal
+    left).  Thin lines: seeds; thick: the mean."""
+    fig = seed_panels(runs, {
+        "alpha's gradient norm (mean over the epoch's steps)":
+            lambda h: [r.alpha_grad_norm for r in h.epochs],
+        "how far alpha moved in the epoch": lambda h: [r.alpha_step for r in h.epochs],
+        "decisiveness (mean largest weight per edge)": History.decisiveness,
+        "loss of the batches alpha learned from": lambda h: [r.alpha_loss for r in h.epochs],
+    })
+    fig.update_yaxes(type="log", row=2, col=2)
+    return fig
 
 
 def study_figure(summary: dict) -> go.Figure:

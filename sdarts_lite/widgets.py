@@ -12,30 +12,35 @@ import threading
 import ipywidgets as w
 import plotly.graph_objects as go
 
-from .genotypes import EDGES
+from .genotypes import ops_and_edges
 from .history import History
+from .optimizers import STUDY_MODES
 from .search import make_config, search
-from .study import STUDY_MODES
-from .viz import alpha_figure, alpha_series, alpha_traces
+from .viz import add_alpha_traces, alpha_figure, alpha_rows, alpha_series
 
 OPTIMIZERS = {"single (Single-DARTS)": "single", "bi-level, 1st order (DARTS-V1)": "bilevel1",
-              "bi-level, 2nd order (DARTS-V2)": "bilevel2"}  # label -> study.STUDY_MODES name
+              "bi-level, 2nd order (DARTS-V2)": "bilevel2"}  # label -> optimizers.STUDY_MODES name
 
 
 class SearchPanel(w.VBox):
-    """Controls, a live alpha plot and a progress bar for one search on the digits preset."""
+    """Controls, a live alpha plot and a progress bar for one search on a preset (``preset``; the
+    arch lr and epochs fields start at its values)."""
 
-    def __init__(self, optimizer: str = "single (Single-DARTS)", arch_lr: float = 3e-3, epochs: int = 20,
-                 seed: int = 0, log_every: int = 4, **search_kwargs):
+    def __init__(self, optimizer: str = "single (Single-DARTS)", preset: str = "digits",
+                 arch_lr: float | None = None, epochs: int | None = None, seed: int = 0, log_every: int = 4,
+                 **search_kwargs):
+        defaults = make_config(preset)
+        self.preset = preset
         # Sized so that two panels side by side fit JupyterLab's default width (560 px each).
         field = dict(layout=w.Layout(width="275px"), style={"description_width": "70px"})
         self.optimizer = w.Dropdown(options=list(OPTIMIZERS), value=optimizer, description="optimizer",
                                     **field)
-        self.arch_lr = w.FloatText(value=arch_lr, description="arch lr", **field)
-        self.epochs = w.IntText(value=epochs, description="epochs", **field)
+        self.arch_lr = w.FloatText(value=arch_lr or defaults.arch_lr, description="arch lr", **field)
+        self.epochs = w.IntText(value=epochs or defaults.epochs, description="epochs", **field)
         self.seed = w.IntText(value=seed, description="seed", **field)
+        edges = ops_and_edges(defaults.space)[1]
         self.edge = w.Dropdown(options=[("mean over edges", None)] +
-                               [(f"edge {i}->{j}", e) for e, (i, j) in enumerate(EDGES)],
+                               [(f"edge {i}->{j}", e) for e, (i, j) in enumerate(edges)],
                                value=None, description="show", layout=w.Layout(width="190px"),
                                style={"description_width": "40px"})
         self.run_button = w.Button(description="Run", button_style="success", icon="play",
@@ -45,9 +50,9 @@ class SearchPanel(w.VBox):
         self.progress = w.IntProgress(value=0, min=0, max=1, description="epochs 0",
                                       layout=w.Layout(width="200px"))
         self.status = w.HTML()
-        self.figure = go.FigureWidget(layout=dict(template="plotly_white", height=340, width=560,
-                                                  xaxis_title="epoch", yaxis_title="softmax weight",
-                                                  margin=dict(l=50, r=10, t=40, b=40)))
+        self.figure = go.FigureWidget(alpha_rows())
+        self.figure.update_layout(height=400, width=560, margin=dict(l=50, r=10, t=30, b=40),
+                                  legend=dict(font_size=10))
         self.history: History | None = None
         self.log_every, self.search_kwargs = log_every, search_kwargs
         self._stop = threading.Event()
@@ -66,7 +71,7 @@ class SearchPanel(w.VBox):
     def config(self):
         """The SearchConfig the controls describe (raises ValueError naming a bad field)."""
         mode, order = STUDY_MODES[OPTIMIZERS[self.optimizer.value]]
-        return make_config("digits", mode=mode, order=order, arch_lr=self.arch_lr.value,
+        return make_config(self.preset, mode=mode, order=order, arch_lr=self.arch_lr.value,
                            epochs=self.epochs.value, seed=self.seed.value, log_every=self.log_every)
 
     def run(self) -> None:
@@ -121,7 +126,7 @@ class SearchPanel(w.VBox):
         if self.history is None:
             return
         if len(self.figure.data) == 0:
-            self.figure.add_traces(alpha_traces(self.history, self.edge.value))
+            add_alpha_traces(self.figure, self.history, self.edge.value)
             return
         xs, series = alpha_series(self.history, self.edge.value)
         with self.figure.batch_update():

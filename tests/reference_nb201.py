@@ -1,98 +1,41 @@
-"""A plain, per-edge NAS-Bench-201 supernet written the way the benchmark's reference search
-code (xautodl's ``SearchCell`` / ``TinyNetworkDarts``) writes it: one ``MixedOp`` per edge, every
-operation applied separately, ``none`` multiplying its input by zero.
-
-It is the independent oracle for ``sdarts_lite.supernet``; ``copy_weights`` maps the fused
-convolutions of the fast supernet onto the per-edge ones.
+"""The NAS-Bench-201 supernets side by side: mapping weights between the package's two forms
+(the readable per-edge ``SearchCell`` and the ``FusedSearchCell``) and onto xautodl's
+``TinyNetworkDarts``, the benchmark's own search supernet, the independent oracle.
 """
 
 from __future__ import annotations
 
 import torch
-from torch import nn
 
-from sdarts_lite.genotypes import EDGES, NB201_OPS, NUM_NODES, derive_genotype
-from sdarts_lite.nb201 import NB201Skeleton
-from sdarts_lite.ops import AvgPool3x3, Identity, ReLUConvBN
+from sdarts_lite.spaces.nb201.genotypes import EDGES, NB201_OPS, NUM_NODES
+from sdarts_lite.spaces.nb201.supernet import CONV_OPS, FusedSearchCell, SearchCell
 
 
-class Zero(nn.Module):
-    def forward(self, x):
-        return x.mul(0.0)
+def search_cells(net) -> list[tuple[str, SearchCell | FusedSearchCell]]:
+    """``(name, cell)`` of every search cell of a package supernet, of either form."""
+    return [(name, m) for name, m in net.named_modules() if isinstance(m, (SearchCell, FusedSearchCell))]
 
 
-class MixedOp(nn.Module):
-    def __init__(self, C):
-        super().__init__()
-        self.ops = nn.ModuleList([
-            Zero(), Identity(),
-            ReLUConvBN(C, C, 1, 1, affine=False, track_running_stats=False),
-            ReLUConvBN(C, C, 3, 1, affine=False, track_running_stats=False),
-            AvgPool3x3(),
-        ])
-        assert len(self.ops) == len(NB201_OPS)
-
-    def forward(self, x, weights):
-        return sum(w * op(x) for w, op in zip(weights, self.ops))
+def skeleton_parameters(net) -> list[tuple[str, torch.nn.Parameter]]:
+    """The parameters outside the search cells and alpha: stem, reductions, classifier."""
+    cells = tuple(f"{name}." for name, _ in search_cells(net))
+    return [(name, p) for name, p in net.named_parameters()
+            if name != "alphas" and not name.startswith(cells)]
 
 
-class PlainSearchCell(nn.Module):
-    def __init__(self, C):
-        super().__init__()
-        self.edges = nn.ModuleList(MixedOp(C) for _ in EDGES)
-
-    def forward(self, x, weights):
-        nodes = [x]
-        for j in range(1, NUM_NODES):
-            nodes.append(sum(self.edges[EDGES.index((i, j))](nodes[i], weights[EDGES.index((i, j))])
-                             for i in range(j)))
-        return nodes[-1]
-
-
-class PlainSupernet(NB201Skeleton):
-    """The per-edge supernet, with the fast one's API (so that it can stand in for it in a search)."""
-
-    def __init__(self, C=16, N=5, num_classes=10, in_channels=3, input_size=None, activation="softmax"):
-        super().__init__(PlainSearchCell, C, N, num_classes, in_channels, input_size)
-        self.alphas = nn.Parameter(1e-3 * torch.randn(len(EDGES), len(NB201_OPS)))
-        self.activation = activation
-
-    def forward(self, x):
-        return self.head(x, self.edge_weights())
-
-    def edge_weights(self):
-        if self.activation == "sigmoid":
-            return torch.sigmoid(self.alphas)
-        return torch.softmax(self.alphas, dim=-1)
-
-    def arch_parameters(self):
-        return [self.alphas]
-
-    def weight_parameters(self):
-        return [p for name, p in self.named_parameters() if name != "alphas"]
-
-    def genotype(self, exclude_none=False):
-        return derive_genotype(self.alphas.detach(), exclude_none)
-
-
-def copy_weights(fast, plain) -> None:
-    """Give ``plain`` the same parameters as the fast supernet ``fast``."""
+def copy_weights(source, target) -> None:
+    """Give the package supernet ``target`` the parameters of ``source`` (either form to either)."""
     with torch.no_grad():
-        plain.alphas.copy_(fast.alphas)
-        for name, module in fast.named_modules():
-            if type(module).__name__ != "SearchCell":
-                continue
-            target = plain.get_submodule(name)
-            for i, targets in enumerate(module.targets):
-                for k, j in enumerate(targets):
-                    mixed = target.edges[EDGES.index((i, j))]
-                    rows = slice(k * module.C, (k + 1) * module.C)
-                    mixed.ops[2][1].weight.copy_(module.conv1[i].weight[rows])
-                    mixed.ops[3][1].weight.copy_(module.conv3[i].weight[rows])
-        shared = dict(plain.named_parameters())
-        for name, p in fast.named_parameters():
-            if ".conv1." not in name and ".conv3." not in name and name != "alphas":
-                shared[name].copy_(p)
+        target.alphas.copy_(source.alphas)
+        for (name, cell), (other_name, other) in zip(search_cells(source), search_cells(target)):
+            assert name == other_name
+            for i, j in EDGES:
+                for op in CONV_OPS:
+                    (w, rows), (v, other_rows) = cell.edge_conv(i, j, op), other.edge_conv(i, j, op)
+                    v[other_rows].copy_(w[rows])
+        shared = dict(target.named_parameters())
+        for name, p in skeleton_parameters(source):
+            shared[name].copy_(p)
 
 
 def xautodl_nb201(C=16, N=5, num_classes=10):
@@ -111,27 +54,23 @@ def xautodl_edge_conv(xnet, cell: str, i: int, j: int, op: str):
     return xnet.get_submodule(cell).edges[f"{j}<-{i}"][NB201_OPS.index(op)].op[1]
 
 
-def copy_weights_to_xautodl(fast, xnet) -> None:
-    """Give xautodl's ``TinyNetworkDarts`` the parameters of the fast supernet ``fast``.
+def copy_weights_to_xautodl(net, xnet) -> None:
+    """Give xautodl's ``TinyNetworkDarts`` the parameters of the package supernet ``net`` (either form).
 
     xautodl's search convolutions carry a bias (BN without affine cancels it); it is set to zero.
     """
     with torch.no_grad():
-        xnet.arch_parameters.copy_(fast.alphas)
-        for name, module in fast.named_modules():
-            if type(module).__name__ != "SearchCell":
-                continue
-            for i, targets in enumerate(module.targets):
-                for k, j in enumerate(targets):
-                    rows = slice(k * module.C, (k + 1) * module.C)
-                    for op, conv in (("nor_conv_1x1", module.conv1[i]), ("nor_conv_3x3", module.conv3[i])):
-                        target = xautodl_edge_conv(xnet, name, i, j, op)
-                        target.weight.copy_(conv.weight[rows])
-                        target.bias.zero_()
+        xnet.arch_parameters.copy_(net.alphas)
+        for name, cell in search_cells(net):
+            for i, j in EDGES:
+                for op in CONV_OPS:
+                    weight, rows = cell.edge_conv(i, j, op)
+                    target = xautodl_edge_conv(xnet, name, i, j, op)
+                    target.weight.copy_(weight[rows])
+                    target.bias.zero_()
         shared = dict(xnet.named_parameters())
-        for name, p in fast.named_parameters():
-            if ".conv1." not in name and ".conv3." not in name and name != "alphas":
-                shared[xautodl_name(name)].copy_(p)
+        for name, p in skeleton_parameters(net):
+            shared[xautodl_name(name)].copy_(p)
 
 
 def xautodl_name(name: str) -> str:

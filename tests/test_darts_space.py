@@ -1,5 +1,6 @@
 """The DARTS CNN space against independent references: DARTS' own printed genotypes, the
-paper's parameter count, the discrete network under one-hot alphas, and DARTS' derivation loop."""
+paper's parameter count, the discrete network under one-hot alphas (set by hand, and by the
+supernet's own ``set_onehot`` and ``discretize``), and DARTS' derivation loop."""
 
 from collections import namedtuple
 
@@ -9,17 +10,16 @@ import torch
 import torch.nn.functional as F
 
 from sdarts_lite import make_optimizer
-from sdarts_lite.darts_ops import PRIMITIVES
-from sdarts_lite.darts_space import (
+from sdarts_lite.spaces.darts.genotypes import (
     DARTS_EDGES,
     DARTS_V1,
     DARTS_V2,
+    PRIMITIVES,
     DartsGenotype,
-    DartsNetwork,
-    DartsSupernet,
     derive_darts_genotype,
-    drop_path,
 )
+from sdarts_lite.spaces.darts.network import DartsNetwork, drop_path
+from sdarts_lite.spaces.darts.supernet import DartsSupernet
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -222,9 +222,77 @@ def test_every_optimizer_steps_the_darts_supernet(mode, order):
     opt = make_optimizer(mode, net, epochs=5, order=order, arch_lr=0.01)
     alphas = [a.detach().clone() for a in net.arch_parameters()]
     weights = [w.detach().clone() for w in net.weight_parameters()]
-    opt.step(train, train if mode == "single" else valid)
+    opt.step(*((train,) if mode == "single" else (train, valid)))  # single-level's step takes one batch
     assert all(not torch.equal(b, a) for b, a in zip(alphas, net.arch_parameters()))
     assert any(not torch.equal(b, w) for b, w in zip(weights, net.weight_parameters()))
+
+
+def trained_supernet(genotype):
+    """A supernet with random weights, whose BN running statistics have seen a few batches, set
+    one-hot on ``genotype``."""
+    torch.manual_seed(1)
+    sup = DartsSupernet(C=4, layers=4, num_classes=5, in_channels=2)  # normal, reduce, reduce, normal
+    for p in sup.weight_parameters():  # no accidental agreement through default initialisation
+        torch.nn.init.normal_(p.data, std=0.5)
+    with torch.no_grad():
+        for _ in range(3):
+            sup(torch.randn(6, 2, 8, 8))
+    sup.set_onehot(genotype)
+    return sup
+
+
+@pytest.mark.parametrize("genotype", [DARTS_V2, ALL_OPS], ids=["DARTS_V2", "all_ops"])
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_set_onehot_and_discretize_give_the_same_function(genotype, mode):
+    """In training mode (batch statistics) and in evaluation mode (the running statistics the
+    discrete network must carry over), through normal and reduction cells."""
+    sup = trained_supernet(genotype)
+    assert [c.reduction for c in sup.cells] == [False, True, True, False]
+    w = sup.edge_weights()
+    assert set(w.unique().tolist()) == {0.0, 1.0} and torch.equal(w.sum(1), torch.ones(28))
+    derived = sup.genotype()
+    assert by_node(derived.normal) == by_node(genotype.normal)
+    assert by_node(derived.reduce) == by_node(genotype.reduce)
+    net = sup.discretize(genotype)
+    assert isinstance(net, DartsNetwork) and net.genotype == genotype
+    assert any(b.abs().sum() > 0 for name, b in net.named_buffers() if "running_mean" in name)
+    getattr(sup, mode)()
+    getattr(net, mode)()
+    x = torch.randn(6, 2, 8, 8)
+    torch.testing.assert_close(sup(x), net(x), rtol=1e-4, atol=1e-5)
+    with torch.no_grad():  # a live mixture is a different function: the check can fail
+        sup.alphas_reduce.normal_()
+    assert not torch.allclose(sup(x), net(x), atol=1e-3)
+
+
+def test_discretize_carries_the_running_statistics():
+    """Without them the evaluation-mode outputs differ: the check above can fail."""
+    sup = trained_supernet(DARTS_V2)
+    net = sup.discretize(DARTS_V2)
+    for name, buffer in net.named_buffers():
+        if "running" in name:
+            buffer.fill_(0.0 if "mean" in name else 1.0)
+    sup.eval()
+    net.eval()
+    x = torch.randn(6, 2, 8, 8)
+    assert not torch.allclose(sup(x), net(x), atol=1e-3)
+
+
+@pytest.mark.parametrize("change, match", [
+    (dict(normal_concat=[2, 3, 4]), "normal_concat: the supernet concatenates every intermediate node"),
+    (dict(reduce_concat=[5, 4, 3, 2]), "reduce_concat"),
+    (dict(normal=[("sep_conv_3x3", 0), ("skip_connect", 0)] + list(DARTS_V2.normal[2:])),
+     "normal: node 2 takes input 0 twice"),
+])
+def test_genotypes_the_supernet_cannot_hold_are_refused(change, match):
+    fields = {f: getattr(DARTS_V2, f) for f in ("normal", "normal_concat", "reduce", "reduce_concat")}
+    genotype = DartsGenotype(**{**fields, **change})
+    sup = tiny_supernet()
+    with pytest.raises(ValueError, match=match):
+        sup.set_onehot(genotype)
+    if "concat" in match:
+        with pytest.raises(ValueError, match=match):
+            sup.discretize(genotype)
 
 
 def test_auxiliary_head_on_cifar_sized_input_and_refused_on_digits():

@@ -62,7 +62,7 @@ def test_cifar_loads_through_torchvision_from_files_in_cifar_format(tmp_path, na
     expected = torch.from_numpy(train_x.reshape(-1, 3, 32, 32))
     assert torch.equal(data.search_x, expected)
     assert data.search_y.tolist() == train_y and data.test_y.tolist() == test_y
-    assert data.augment
+    assert data.shift == 4 and data.flip
 
 
 @pytest.mark.parametrize("name", ["cifar10", "cifar100"])
@@ -103,21 +103,54 @@ def test_batches_are_seeded_normalised_and_cover_a_permutation():
 
 
 def test_augmentation_matches_a_per_image_crop_and_flip(tmp_path):
+    """CIFAR's augmentation: pad 4 black pixels, crop at a random offset, flip half, then normalise."""
     write_cifar(tmp_path, "cifar10")
     data = load_dataset("cifar10", root=tmp_path, download=False)
+    assert (data.shift, data.flip) == (4, True)
     gen = torch.Generator().manual_seed(7)
-    batches = Batches(data.search_x, data.search_y, data, 8, gen, augment=True)
+    batches = Batches(data.search_x, data.search_y, data, 8, gen, shift=4, flip=True)
     state = gen.get_state()
     x, _ = next(iter(batches))
     # replay the generator: the permutation, then offsets and flips, applied image by image
     gen.set_state(state)
     order = torch.randperm(20, generator=gen)[:8]
-    plain = (data.search_x[order].float() - batches.mean) / batches.std
     dy = torch.randint(0, 9, (8,), generator=gen)
     dx = torch.randint(0, 9, (8,), generator=gen)
     flip = torch.rand(8, generator=gen) < 0.5
     for i in range(8):
-        img = F.pad(plain[i], (4, 4, 4, 4))[:, dy[i]:dy[i] + 32, dx[i]:dx[i] + 32]
+        img = F.pad(data.search_x[order[i]].float(), (4, 4, 4, 4))[:, dy[i]:dy[i] + 32, dx[i]:dx[i] + 32]
         if flip[i]:
             img = img.flip(-1)
-        torch.testing.assert_close(x[i], img)
+        torch.testing.assert_close(x[i], (img - batches.mean[0]) / batches.std[0])
+
+
+def test_digits_shift_moves_each_image_by_at_most_k_pixels_and_never_flips():
+    """A shift of k: each image is its original moved by (dy, dx) in [-k, k], black where it came
+    from outside; no image is mirrored (a mirrored digit is another symbol)."""
+    data = load_dataset("digits")
+    assert (data.shift, data.flip) == (0, False)
+    gen = torch.Generator().manual_seed(3)
+    batches = Batches(data.search_x, data.search_y, data, 64, gen, shift=1)
+    state = gen.get_state()
+    x, _ = next(iter(batches))
+    gen.set_state(state)
+    order = torch.randperm(len(data.search_y), generator=gen)[:64]
+    raw = (x * batches.std + batches.mean).round()
+    moved = 0
+    for img, original in zip(raw, data.search_x[order].float()):
+        padded = F.pad(original, (1, 1, 1, 1))
+        shifts = [(dy, dx) for dy in range(3) for dx in range(3)
+                  if torch.equal(img, padded[:, dy:dy + 8, dx:dx + 8])]
+        assert shifts, "the image is not a shift of at most one pixel of its original"
+        moved += (1, 1) not in shifts
+    assert moved > 32  # most of the 64 images moved (8 of the 9 offsets move)
+
+
+def test_a_step_budget_takes_that_many_batches_of_a_fresh_permutation_per_pass():
+    data = load_dataset("digits")
+    gen = torch.Generator().manual_seed(0)
+    batches = Batches(data.search_x, data.search_y, data, 64, gen, steps=11)
+    first, second = list(batches), list(batches)
+    assert len(batches) == len(first) == len(second) == 11
+    assert not torch.equal(first[0][1], second[0][1])
+    assert Batches(data.search_x, data.search_y, data, 64, gen, steps=1000).steps == 1438 // 64

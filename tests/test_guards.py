@@ -1,5 +1,11 @@
 """Every bad input of issue 7 in one table: the error type, and a message that names the
-offending field (or the file and what is wrong with it), never a traceback from inside torch."""
+offending field (or the file and what is wrong with it); and on the command line, one line on
+stderr and exit status 2, never a traceback."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -7,6 +13,7 @@ import torch
 import sdarts_lite as sl
 from sdarts_lite.train import train_from_scratch
 
+ROOT = Path(__file__).resolve().parents[1]
 TINY = dict(preset="digits", C=4, N=1, epochs=1, progress=False)
 BEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 
@@ -61,6 +68,10 @@ CASES = [
      ["grad_clip"]),
     ("input too small to reduce twice", lambda p: sl.supernet("nb201", input_size=3), ValueError,
      ["input_size", "4"]),
+    ("input size given to the DARTS space", lambda p: sl.supernet("darts", C=4, N=3, input_size=8),
+     ValueError, ["input_size", "darts"]),
+    ("history that does not name its space", lambda p: sl.History(config={"mode": "single"}), ValueError,
+     ["space", "nb201", "darts"]),
     ("image size too small", lambda p: sl.make_config(image_size=2), ValueError, ["image_size", "4"]),
     ("DARTS reductions out of range", lambda p: sl.DartsSupernet(C=4, layers=3, reductions=[5]), ValueError,
      ["reductions", "0..2"]),
@@ -86,4 +97,27 @@ def test_bad_input_is_refused_with_a_message_naming_it(tmp_path, what, call, err
         call(tmp_path)
     message = str(err.value)
     assert all(w in message for w in words), message
-    assert "Traceback" not in message
+
+
+CLI_CASES = [
+    # (what, arguments, words the one line must contain)
+    ("zero epochs", ["search", "--epochs", "0"], ["epochs", "positive"]),
+    ("unknown space", ["search", "--space", "nb301"], ["--space", "nb301", "darts"]),
+    ("NaN learning rate", ["search", "--arch-lr", "nan"], ["arch_lr", "finite"]),
+    ("unknown dataset", ["compare", "--dataset", "mnist"], ["--dataset", "mnist", "shapes"]),
+    ("unknown mode", ["search", "--mode", "trilevel"], ["--mode", "trilevel", "bilevel"]),
+    ("unknown training dataset", ["train", "--genotype", "x", "--dataset", "mnist"], ["mnist", "shapes"]),
+    ("malformed genotype", ["train", "--genotype", "bogus"], ["genotype", "bogus", "node groups"]),
+]
+
+
+@pytest.mark.parametrize("what, args, words", CLI_CASES, ids=[c[0] for c in CLI_CASES])
+def test_the_cli_refuses_bad_input_in_one_line(tmp_path, what, args, words):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "sdarts_lite", *args, "--out", str(tmp_path / "out")],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    lines = proc.stderr.splitlines()
+    assert proc.returncode == 2, proc.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    assert all(w in lines[0] for w in words), lines[0]
+    assert "Traceback" not in proc.stderr and not (tmp_path / "out").exists()

@@ -62,11 +62,20 @@ def test_single_level_updates_w_and_alpha_from_the_same_batch_in_one_pass():
     opt = make_optimizer("single", model, epochs=10, **HYPER)
     assert isinstance(opt, SingleLevel) and not opt.uses_split
     before = model.alphas.detach().clone()
-    opt.step(batch, batch)
+    opt.step(batch)
     assert len(calls) == 1 and calls[0] is batch[0]  # one forward, on that batch
     assert not torch.equal(before, model.alphas)
     reference_step(ref, batch, batch, alpha_first=False)
     assert_same_params(model, ref)
+
+
+def test_single_level_takes_one_batch_and_bilevel_two():
+    """The contract is in the signatures, so it holds under ``python -O`` too."""
+    train, valid = batches()
+    with pytest.raises(TypeError):
+        make_optimizer("single", tiny(), epochs=10).step(train, valid)
+    with pytest.raises(TypeError):
+        make_optimizer("bilevel", tiny(), epochs=10).step(train)
 
 
 def test_bilevel_first_order_uses_validation_for_alpha_and_training_for_w():
@@ -91,6 +100,23 @@ def test_bilevel_never_lets_a_poisoned_batch_reach_the_other_side():
     opt.step(poisoned, valid)  # alpha is updated first, from the clean validation batch
     assert torch.isfinite(model.alphas).all()
     assert not all(torch.isfinite(p).all() for p in model.weight_parameters())
+
+
+@pytest.mark.parametrize("mode", ["single", "bilevel"])
+def test_the_step_reports_the_loss_alpha_descended_and_its_gradient_norm(mode):
+    """Against autograd on a copy, before the step: single-level's alpha loss is the batch's loss,
+    bi-level's is the validation batch's; the norm is that loss's alpha gradient's."""
+    model = tiny()
+    train, valid = batches()
+    alpha_batch = train if mode == "single" else valid
+    ref = copy.deepcopy(model)
+    loss = F.cross_entropy(ref(alpha_batch[0]), alpha_batch[1])
+    grad = torch.autograd.grad(loss, ref.arch_parameters())[0]
+    opt = make_optimizer(mode, model, epochs=10, **HYPER)
+    res = opt.step(train) if mode == "single" else opt.step(train, valid)
+    assert res.alpha_loss == pytest.approx(loss.item(), rel=1e-6)
+    assert res.alpha_grad_norm == pytest.approx(float(grad.norm()), rel=1e-5)
+    assert res.count == 6 and 0 <= res.correct <= 6
 
 
 class TinyMixture(torch.nn.Module):
@@ -139,7 +165,7 @@ def test_second_order_alpha_gradient_matches_exact_autograd_of_the_unrolled_obje
     unrolled = [p - xi * (g + 5e-4 * p + 0.9 * m) for p, g, m in zip(w, g_train, momentum)]
     exact = torch.autograd.grad(loss(unrolled, alphas, valid), alphas)[0]
 
-    approx = opt.unrolled_alpha_grads(train, valid)[0]
+    approx = opt.unrolled_alpha_grads(train, valid)[1][0]
     torch.testing.assert_close(approx, exact, rtol=1e-4, atol=1e-8)
     first_order = torch.autograd.grad(loss(w, alphas, valid), alphas)[0]
     assert (approx - first_order).abs().max() > 100 * (approx - exact).abs().max()

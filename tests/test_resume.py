@@ -78,10 +78,10 @@ def test_an_interrupted_checkpoint_write_leaves_the_previous_one_loadable(tmp_pa
     model = supernet("nb201", 4, 1, 10, 1)
     opt = make_optimizer("single", model, 2)
     with pytest.raises(KeyboardInterrupt):
-        save_checkpoint(path, config, model, opt, torch.Generator(), History(config={}))
+        save_checkpoint(path, config, model, opt, torch.Generator(), History(config={"space": "nb201"}))
     monkeypatch.undo()
     assert (tmp_path / "checkpoint.pt.tmp").exists()
-    restored = History(config={})
+    restored = History(config={"space": "nb201"})
     model2 = supernet("nb201", 4, 1, 10, 1)
     load_checkpoint(path, config, model2, make_optimizer("single", model2, 2), torch.Generator(), restored)
     assert len(restored.epochs) == 1

@@ -5,8 +5,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
-from sdarts_lite import NB201_OPS, PRESETS, History, NB201Genotype, make_config, search
+from sdarts_lite import NB201_OPS, PRESETS, History, NB201Genotype, make_config, search, supernet
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = dict(C=4, N=1, epochs=2, batch_size=64)
@@ -42,6 +43,31 @@ def test_single_sees_the_whole_search_set_and_bilevel_half_of_it():
     single_steps = search(mode="single", progress=False, log_every=1, **SMALL).steps
     assert len([s for s in single_steps if s.epoch == 0]) == 1438 // 64
     assert single.config["mode"] == "single" and bilevel.config["mode"] == "bilevel"
+
+
+def test_a_step_budget_gives_single_level_as_many_steps_as_bilevel():
+    epochs = search(mode="single", budget="epochs", progress=False, **SMALL)
+    steps = search(mode="single", budget="steps", progress=False, **SMALL)
+    bilevel = search(mode="bilevel", budget="steps", progress=False, **SMALL)
+    assert epochs.steps_per_epoch == 1438 // 64 and steps.steps_per_epoch == bilevel.steps_per_epoch == 11
+    assert steps.config["budget"] == "steps" and epochs.config["budget"] == "epochs"
+
+
+def test_every_epoch_records_alpha_s_signal_and_how_far_it_moved(tmp_path):
+    """``alpha_step`` against the alphas saved in each epoch's checkpoint; single-level's alpha
+    loss is its training loss (the same batches)."""
+    saved = []
+    h = search(mode="single", out=tmp_path, progress=False, seed=5, arch_lr=0.05, augment=1,
+               callback=lambda hist: saved.append(torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+                                                   ["model"]["alphas"]), **SMALL)
+    torch.manual_seed(5)
+    start = supernet("nb201", SMALL["C"], SMALL["N"], 10, 1).alphas.detach()
+    for record, before, after in zip(h.epochs, [start] + saved, saved):
+        assert record.alpha_step == pytest.approx(float((after - before).norm()), rel=1e-5)
+        assert record.alpha_loss == pytest.approx(record.train_loss, rel=1e-5)
+        assert record.alpha_grad_norm > 0
+    assert h.config["augment"] == 1
+    assert all(0.2 <= d <= 1 for d in h.decisiveness())
 
 
 @pytest.mark.parametrize("space, size", [("nb201", SMALL), ("darts", dict(SMALL, N=3))])
@@ -110,6 +136,7 @@ def test_cli_reports_bad_values_without_a_traceback(tmp_path):
     (dict(N=2.5), "N"), (dict(arch_lr=float("nan")), "arch_lr"), (dict(w_lr=-0.1), "w_lr"),
     (dict(w_lr=float("inf")), "w_lr"), (dict(bogus=1), "bogus"), (dict(activation="tanh"), "activation"),
     (dict(dataset="mnist"), "dataset"), (dict(image_size=2), "image_size"), (dict(seed=-1), "seed"),
+    (dict(budget="minutes"), "budget"), (dict(augment=-1), "augment"), (dict(augment=1.5), "augment"),
 ])
 def test_bad_settings_name_the_field(overrides, field):
     with pytest.raises(ValueError, match=field):

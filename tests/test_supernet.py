@@ -1,40 +1,80 @@
-"""The fast supernet against independent references: the plain per-edge supernet (outputs and
-gradients for w and alpha, in float32 and float64), xautodl's TinyNetworkDarts when installed, and
-the discrete network of a genotype under one-hot alphas."""
+"""The NAS-Bench-201 supernet's two forms against each other and against independent references:
+the fused per-source-node cells against the readable per-edge MixedOps (outputs and gradients
+for w and alpha, in float32 and float64), both against xautodl's TinyNetworkDarts (the
+benchmark's own search code), and each against the discrete network of a genotype under one-hot
+alphas."""
+
+import inspect
 
 import pytest
 import torch
 import torch.nn.functional as F
 from reference_nb201 import (
-    PlainSupernet,
     copy_weights,
     copy_weights_to_xautodl,
+    search_cells,
     xautodl_edge_conv,
     xautodl_name,
     xautodl_nb201,
 )
 
-from sdarts_lite import NB201_OPS, NB201Genotype, discrete_network, supernet
-from sdarts_lite.genotypes import EDGES
+from sdarts_lite import (
+    NB201_OPS,
+    DartsSupernet,
+    NB201Genotype,
+    NB201Network,
+    NB201Supernet,
+    Supernet,
+    supernet,
+)
+from sdarts_lite.spaces.nb201.genotypes import EDGES
+from sdarts_lite.spaces.nb201.supernet import CONV_OPS, FusedSearchCell, SearchCell
 
 
 def batch(n=8, channels=3, size=16, classes=10):
     return torch.randn(n, channels, size, size), torch.randint(0, classes, (n,))
 
 
-def test_api_shape():
-    net = supernet("nb201", C=4, N=1, num_classes=7, in_channels=2)
+@pytest.mark.parametrize("fused", [True, False])
+def test_api_shape(fused):
+    net = supernet("nb201", C=4, N=1, num_classes=7, in_channels=2, fused=fused)
     x, _ = batch(channels=2, size=8)
     assert net(x).shape == (8, 7)
     assert [tuple(p.shape) for p in net.arch_parameters()] == [(6, 5)]
     n_weights = sum(p.numel() for p in net.weight_parameters())
     assert n_weights + 30 == sum(p.numel() for p in net.parameters())
     assert isinstance(net.genotype(), NB201Genotype)
+    cells = [type(m) for _, m in search_cells(net)]
+    assert cells == [FusedSearchCell if fused else SearchCell] * 3  # one per stage, N=1
 
 
 def test_unknown_space_is_refused():
     with pytest.raises(ValueError, match="space: unknown 'nb301'"):
         supernet("nb301")
+
+
+def test_both_spaces_implement_the_supernet_protocol_with_its_signatures():
+    """Every method of ``Supernet``, with the protocol's required parameters (an implementation may
+    add optional ones, e.g. NB201's ``genotype(exclude_none=False)``)."""
+    methods = [name for name in vars(Supernet) if not name.startswith("_")]
+    assert set(methods) == {"arch_parameters", "weight_parameters", "edge_weights", "genotype",
+                            "set_onehot", "discretize"}
+
+    def required(f):
+        params = inspect.signature(f).parameters.values()
+        return [p.name for p in params if p.default is inspect.Parameter.empty]
+
+    for cls in (NB201Supernet, DartsSupernet):
+        for name in methods:
+            assert required(getattr(cls, name)) == required(getattr(Supernet, name)), (cls.__name__, name)
+    for net in (supernet("nb201", C=2, N=1), supernet("nb201", C=2, N=1, fused=False),
+                supernet("darts", C=2, N=3)):
+        assert isinstance(net, Supernet)
+
+
+def test_darts_space_refuses_input_size():
+    with pytest.raises(ValueError, match="input_size"):
+        supernet("darts", C=2, N=3, input_size=8)
 
 
 @pytest.mark.parametrize("field, kwargs", [("C", dict(C=0)), ("N", dict(N=-1)),
@@ -46,96 +86,112 @@ def test_bad_geometry_names_the_field(field, kwargs):
         supernet("nb201", **kwargs)
 
 
-def assert_same_gradients(fast, reference, edge_conv, grad_of=lambda p: p.grad, name_of=lambda n: n,
-                          rtol=1e-3, atol=1e-6):
-    """Every gradient of ``fast`` equals ``reference``'s: the fused conv rows against the per-edge
-    convs (``edge_conv(reference, cell_name, i, j, op)``), everything else by name."""
+def assert_same_gradients(net, reference, edge_conv_grad, name_of=lambda n: n, rtol=1e-3, atol=1e-6):
+    """Every gradient of the package supernet ``net`` (either form) equals ``reference``'s: each
+    edge's conv gradient against ``edge_conv_grad(reference, cell_name, i, j, op)``, every other
+    parameter by name (``name_of``: its name in ``reference``)."""
     ref_params = dict(reference.named_parameters())
-    for name, module in fast.named_modules():
-        if type(module).__name__ == "SearchCell":  # fused conv grads vs the per-edge ones
-            for i, targets in enumerate(module.targets):
-                for k, j in enumerate(targets):
-                    rows = slice(k * module.C, (k + 1) * module.C)
-                    for op, conv in (("nor_conv_1x1", module.conv1[i]), ("nor_conv_3x3", module.conv3[i])):
-                        torch.testing.assert_close(grad_of(conv.weight)[rows],
-                                                   grad_of(edge_conv(reference, name, i, j, op).weight),
-                                                   rtol=rtol, atol=atol)
-    for name, p in fast.named_parameters():
-        if ".conv1." not in name and ".conv3." not in name:
-            torch.testing.assert_close(grad_of(p), grad_of(ref_params[name_of(name)]), rtol=rtol, atol=atol)
+    checked = 0
+    for name, cell in search_cells(net):
+        for i, j in EDGES:
+            for op in CONV_OPS:
+                weight, rows = cell.edge_conv(i, j, op)
+                torch.testing.assert_close(weight.grad[rows], edge_conv_grad(reference, name, i, j, op),
+                                           rtol=rtol, atol=atol)
+                checked += 1
+    cells = tuple(f"{name}." for name, _ in search_cells(net))
+    for name, p in net.named_parameters():
+        if not name.startswith(cells):
+            torch.testing.assert_close(p.grad, ref_params[name_of(name)].grad, rtol=rtol, atol=atol)
+            checked += 1
+    assert checked > 2 * len(EDGES) * len(search_cells(net))  # the conv edges, alpha and the skeleton
 
 
-def plain_edge_conv(plain, cell, i, j, op):
-    return plain.get_submodule(cell).edges[EDGES.index((i, j))].ops[NB201_OPS.index(op)][1]
+def package_conv_grad(net, cell, i, j, op):
+    weight, rows = net.get_submodule(cell).edge_conv(i, j, op)
+    return weight.grad[rows]
+
+
+def xautodl_conv_grad(xnet, cell, i, j, op):
+    return xautodl_edge_conv(xnet, cell, i, j, op).weight.grad
+
+
+def fused_and_plain(C, N, activation="softmax", seed=1):
+    """A fused supernet with random alphas, and a readable one carrying the same parameters."""
+    torch.manual_seed(seed)
+    fused = supernet("nb201", C=C, N=N, activation=activation)
+    plain = supernet("nb201", C=C, N=N, activation=activation, fused=False)
+    with torch.no_grad():
+        fused.alphas.normal_()
+    copy_weights(fused, plain)
+    return fused, plain
 
 
 @pytest.mark.parametrize("C, N, size, activation", [(4, 2, 16, "softmax"), (3, 1, 12, "softmax"),  # odd
                                                      (4, 1, 16, "sigmoid")])
-def test_fast_supernet_matches_plain_reference_outputs_and_gradients(C, N, size, activation):
-    torch.manual_seed(1)
-    fast = supernet("nb201", C=C, N=N, activation=activation)
-    plain = PlainSupernet(C=C, N=N, activation=activation)
-    with torch.no_grad():
-        fast.alphas.normal_()
-    copy_weights(fast, plain)
+def test_fused_supernet_matches_the_readable_one_outputs_and_gradients(C, N, size, activation):
+    fused, plain = fused_and_plain(C, N, activation)
     x, y = batch(size=size)
-    out_f, out_p = fast(x), plain(x)
+    out_f, out_p = fused(x), plain(x)
     torch.testing.assert_close(out_f, out_p, rtol=1e-4, atol=1e-5)
     F.cross_entropy(out_f, y).backward()
     F.cross_entropy(out_p, y).backward()
-    assert_same_gradients(fast, plain, plain_edge_conv)
+    assert_same_gradients(fused, plain, package_conv_grad)
 
 
-def test_fast_supernet_is_the_same_function_in_float64():
+def test_fused_supernet_is_the_same_function_in_float64():
     """In double precision the two agree to rounding: the same mathematics, not an approximation."""
-    torch.manual_seed(2)
-    fast, plain = supernet("nb201", C=3, N=1).double(), PlainSupernet(C=3, N=1).double()
-    with torch.no_grad():
-        fast.alphas.normal_()
-    copy_weights(fast, plain)
+    fused, plain = fused_and_plain(3, 1, seed=2)
+    fused, plain = fused.double(), plain.double()
     x, y = batch(size=12)
     x = x.double()
-    out_f, out_p = fast(x), plain(x)
+    out_f, out_p = fused(x), plain(x)
     torch.testing.assert_close(out_f, out_p, rtol=1e-10, atol=1e-12)
     F.cross_entropy(out_f, y).backward()
     F.cross_entropy(out_p, y).backward()
-    assert_same_gradients(fast, plain, plain_edge_conv, rtol=1e-9, atol=1e-12)
+    assert_same_gradients(fused, plain, package_conv_grad, rtol=1e-9, atol=1e-12)
 
 
-def test_alpha_only_gradient_matches_plain_reference():
+def test_alpha_only_gradient_matches_the_readable_supernet():
     """The bi-level alpha step asks autograd for the alpha gradient alone."""
-    torch.manual_seed(3)
-    fast, plain = supernet("nb201", C=4, N=1), PlainSupernet(C=4, N=1)
-    with torch.no_grad():
-        fast.alphas.normal_()
-    copy_weights(fast, plain)
+    fused, plain = fused_and_plain(4, 1, seed=3)
     x, y = batch()
-    (g_f,) = torch.autograd.grad(F.cross_entropy(fast(x), y), [fast.alphas])
+    (g_f,) = torch.autograd.grad(F.cross_entropy(fused(x), y), [fused.alphas])
     (g_p,) = torch.autograd.grad(F.cross_entropy(plain(x), y), [plain.alphas])
     torch.testing.assert_close(g_f, g_p, rtol=1e-3, atol=1e-6)
 
 
-def test_fast_supernet_matches_xautodl():
+def test_a_different_alpha_is_a_different_function():
+    """The comparisons above can fail: the same weights under other alphas give other logits."""
+    fused, plain = fused_and_plain(4, 1, seed=5)
+    with torch.no_grad():
+        plain.alphas.normal_()
+    x, _ = batch()
+    assert not torch.allclose(fused(x), plain(x), rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_supernet_matches_xautodl(fused):
     """The benchmark's own search supernet (xautodl's TinyNetworkDarts), when installed."""
     pytest.importorskip("xautodl.models")
     torch.manual_seed(4)
-    fast, xnet = supernet("nb201", C=4, N=2), xautodl_nb201(C=4, N=2)
+    net, xnet = supernet("nb201", C=4, N=2, fused=fused), xautodl_nb201(C=4, N=2)
     with torch.no_grad():
-        fast.alphas.normal_()
-    copy_weights_to_xautodl(fast, xnet)
+        net.alphas.normal_()
+    copy_weights_to_xautodl(net, xnet)
     x, y = batch()
-    out_f, (_, out_x) = fast(x), xnet(x)
-    torch.testing.assert_close(out_f, out_x, rtol=1e-4, atol=1e-5)
-    F.cross_entropy(out_f, y).backward()
+    out_n, (_, out_x) = net(x), xnet(x)
+    torch.testing.assert_close(out_n, out_x, rtol=1e-4, atol=1e-5)
+    F.cross_entropy(out_n, y).backward()
     F.cross_entropy(out_x, y).backward()
-    assert_same_gradients(fast, xnet, xautodl_edge_conv,
+    assert_same_gradients(net, xnet, xautodl_conv_grad,
                           name_of=lambda n: "arch_parameters" if n == "alphas" else xautodl_name(n))
 
 
-def onehot_pair(genotype: str, C=4, N=2, activation="softmax"):
+def onehot_pair(genotype: str, C=4, N=2, activation="softmax", fused=True):
     """A supernet whose mixing weights are one-hot on ``genotype``, and its ``discretize``d network:
     an independently built NB201Network (search-time BN) carrying the supernet's weights."""
-    net = supernet("nb201", C=C, N=N, activation=activation)
+    net = supernet("nb201", C=C, N=N, activation=activation, fused=fused)
     for p in net.weight_parameters():  # no accidental agreement through default initialisation
         torch.nn.init.normal_(p.data)
     net.set_onehot(genotype)
@@ -149,8 +205,9 @@ def onehot_pair(genotype: str, C=4, N=2, activation="softmax"):
     "|none~0|+|none~0|none~1|+|nor_conv_3x3~0|none~1|none~2|",
 ])
 @pytest.mark.parametrize("activation", ["softmax", "sigmoid"])
-def test_onehot_supernet_equals_discrete_network(genotype, activation):
-    net, disc = onehot_pair(genotype, activation=activation)
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "readable"])
+def test_onehot_supernet_equals_discrete_network(genotype, activation, fused):
+    net, disc = onehot_pair(genotype, activation=activation, fused=fused)
     assert str(net.genotype()) == genotype
     assert torch.equal(net.edge_weights(), F.one_hot(torch.tensor(
         [NB201_OPS.index(op) for op in NB201Genotype.parse(genotype).ops]), len(NB201_OPS)).float())
@@ -161,8 +218,8 @@ def test_onehot_supernet_equals_discrete_network(genotype, activation):
 def test_discrete_network_leaves_out_none_and_counts_parameters():
     all_none = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
     convs = "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|"
-    a = sum(p.numel() for p in discrete_network(all_none, C=4, N=1).parameters())
-    b = sum(p.numel() for p in discrete_network(convs, C=4, N=1).parameters())
+    a = sum(p.numel() for p in NB201Network(all_none, C=4, N=1).parameters())
+    b = sum(p.numel() for p in NB201Network(convs, C=4, N=1).parameters())
     # one 3x3 conv (no bias) plus an affine BN per cell, cells of 4, 8 and 16 channels
     assert b - a == sum(c * c * 9 + 2 * c for c in (4, 8, 16))
 

@@ -3,13 +3,13 @@ learn against one that cannot, and cutout against a per-image reference."""
 
 import dataclasses
 import json
+import os
 
 import pytest
 import torch
 
-from sdarts_lite import load_dataset
-from sdarts_lite.darts_space import DARTS_V2
-from sdarts_lite.train import TrainResult, cutout, train_from_scratch
+from sdarts_lite import DARTS_V2, load_dataset
+from sdarts_lite.train import TrainEpoch, TrainResult, cutout, train_from_scratch
 
 CONV = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 ALL_NONE = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"  # every cell outputs zeros
@@ -77,6 +77,23 @@ def test_options_are_checked(digits):
     for field, value in (("grad_clip", -5.0), ("lr", float("nan")), ("momentum", -0.9), ("epochs", 0)):
         with pytest.raises(ValueError, match=f"{field}: must be"):
             train_from_scratch(CONV, digits, **{"epochs": 1, **TINY, field: value})
+
+
+def test_an_interrupted_save_leaves_the_previous_result(tmp_path, monkeypatch):
+    epoch = TrainEpoch(0, 0.1, 0.0, 2.0, 10.0, 2.0, 10.0, 1.0)
+    first = TrainResult("nb201", CONV, "digits", 100, 10.0, 2.0, 1.0, {"epochs": 1}, [epoch])
+    path = first.save(tmp_path)
+    monkeypatch.setattr(os, "replace", lambda src, dst: (_ for _ in ()).throw(KeyboardInterrupt("killed")))
+    with pytest.raises(KeyboardInterrupt):
+        dataclasses.replace(first, test_acc=90.0).save(tmp_path)
+    monkeypatch.undo()
+    assert TrainResult.load(path) == first and (tmp_path / "result.json.tmp").exists()
+
+
+def test_bad_options_name_the_field(digits):
+    for field, value in (("drop_path_prob", 1.0), ("cutout_length", -1), ("cutout_length", 2.5)):
+        with pytest.raises(ValueError, match=f"{field}: must be"):
+            train_from_scratch(DARTS_V2, digits, epochs=1, C=4, depth=3, progress=False, **{field: value})
 
 
 def reference_cutout(x, cy, cx, length):

@@ -2,9 +2,17 @@ import shutil
 
 import pytest
 
-from sdarts_lite import History, cell_graph, collapse_figure, compare_figure, show_cell, study_figure
+from sdarts_lite import (
+    History,
+    alpha_figure,
+    cell_graph,
+    collapse_figure,
+    compare_figure,
+    show_cell,
+    study_figure,
+)
 from sdarts_lite.history import EpochRecord, StepRecord
-from sdarts_lite.viz import alpha_series
+from sdarts_lite.viz import WEIGHT_AXIS, alpha_series
 
 CELL = "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|avg_pool_3x3~0|nor_conv_1x1~1|nor_conv_3x3~2|"
 
@@ -16,13 +24,15 @@ def history(shares):
         row = [0.0, share, 0.0, 1 - share, 0.0]
         genotype = "+".join("|" + "|".join(f"{'skip_connect' if share > 0.5 else 'nor_conv_3x3'}~{i}"
                                            for i in range(j)) + "|" for j in (1, 2, 3))
-        epochs.append(EpochRecord(e, [row] * 6, 1.0, 50.0, 1.0, 50.0, genotype, e + 1.0, 0.01))
-    return History(config={"mode": "single"}, epochs=epochs, genotype=epochs[-1].genotype)
+        epochs.append(EpochRecord(e, [row] * 6, 1.0, 50.0, 1.0, 50.0, genotype, e + 1.0, 0.01,
+                                  alpha_loss=1.0, alpha_grad_norm=0.1, alpha_step=0.01))
+    return History(config={"mode": "single", "space": "nb201"}, epochs=epochs, genotype=epochs[-1].genotype)
 
 
 def test_measures_and_collapse_figure_follow_the_alphas():
     h = history([0.2, 0.6, 0.9])
     assert [round(s, 6) for s in h.param_free_share()] == [0.2, 0.6, 0.9]
+    assert [round(d, 6) for d in h.decisiveness()] == [0.8, 0.6, 0.9]  # the larger of share, 1 - share
     assert h.param_free_edges() == [0, 6, 6]
     fig = collapse_figure({"a": [h, history([0.1, 0.1, 0.1])]})
     means = [t for t in fig.data if t.name and "mean" in t.name]
@@ -40,6 +50,21 @@ def test_step_records_sit_at_their_place_within_the_epoch():
     assert series["skip_connect"][1] == 0.5 and round(series["skip_connect"][-1], 9) == 0.4
 
 
+def test_sigmoid_weights_are_plotted_and_measured_as_shares_of_the_edge():
+    """Sigmoid rows do not sum to 1: plots and measures read each weight as its share of the row,
+    one definition for both."""
+    h = history([0.2, 0.6])
+    for r in h.epochs:
+        r.alphas = [[2 * w + 0.1 for w in row] for row in r.alphas]  # sum 2.5: each share is (2w + 0.1) / 2.5
+    _, series = alpha_series(h)
+    assert [round(y, 9) for y in series["skip_connect"]] == [0.2, 0.52]
+    assert [round(y, 9) for y in series["parameter-free"]] == [round(s, 9) for s in h.param_free_share()]
+    # none, skip_connect, avg_pool_3x3: (0.1 + 2w + 0.1 + 0.1) / 2.5
+    assert [round(y, 9) for y in series["parameter-free"]] == [0.28, 0.60]
+    title = alpha_figure(h).layout.yaxis.title.text
+    assert title == WEIGHT_AXIS and "share" in title and "softmax" not in title
+
+
 def test_study_figure_shows_every_seed_of_every_mode():
     runs = {"single": [{"param_free_edges": 1, "cifar10": 93.0}, {"param_free_edges": 2, "cifar10": 91.0}],
             "bilevel1": [{"param_free_edges": 5, "cifar10": 60.0}, {"param_free_edges": 6, "cifar10": 54.3}]}
@@ -54,6 +79,10 @@ def test_compare_figure_has_a_panel_per_run_and_the_parameter_free_line():
     fig = compare_figure({"one": history([0.2, 0.4]), "two": history([0.3, 0.3])})
     free = [t for t in fig.data if t.name == "parameter-free"]
     assert len(free) == 2 and [round(y, 6) for y in free[0].y] == [0.2, 0.4]
+    # the share has the row below to itself, so each row's axis fits its own lines
+    assert [t.yaxis for t in free] == ["y3", "y4"]
+    assert {t.yaxis for t in fig.data if t.name == "skip_connect"} == {"y", "y2"}
+    assert fig.layout.yaxis.range is None and fig.layout.yaxis3.range is None
 
 
 def test_cell_graph_labels_every_edge_and_marks_parameter_free_ops():

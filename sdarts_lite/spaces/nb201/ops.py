@@ -1,18 +1,15 @@
-"""The NAS-Bench-201 operations, as the benchmark's own code builds them.
+"""The NAS-Bench-201 operations, as the benchmark's own code builds them, by name.
 
 ``nor_conv`` is ReLU -> Conv -> BN.  During search the BN has no affine parameters and no
 running statistics (it always normalises with the batch's own statistics), exactly as the
-reference search code does; a discrete network trained from scratch uses the usual BN.
+reference search code does (``search_op``); a discrete network trained from scratch uses the
+usual BN (``nb201_op``).
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
-
-
-def batch_norm(channels: int, affine: bool, track_running_stats: bool) -> nn.BatchNorm2d:
-    return nn.BatchNorm2d(channels, affine=affine, track_running_stats=track_running_stats)
 
 
 class ReLUConvBN(nn.Sequential):
@@ -24,7 +21,7 @@ class ReLUConvBN(nn.Sequential):
         super().__init__(
             nn.ReLU(),
             nn.Conv2d(C_in, C_out, kernel, stride, padding=kernel // 2, bias=False),
-            batch_norm(C_out, affine, track_running_stats),
+            nn.BatchNorm2d(C_out, affine=affine, track_running_stats=track_running_stats),
         )
 
 
@@ -42,6 +39,13 @@ class Identity(nn.Module):
         return x
 
 
+class Zero(nn.Module):
+    """``none`` on a search edge: its input times zero (as the benchmark's search code computes it)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mul(0.0)
+
+
 def nb201_op(name: str, C: int, affine: bool = True, track_running_stats: bool = True) -> nn.Module:
     """One NAS-Bench-201 operation on C channels (``none`` is never built: it adds nothing)."""
     if name == "skip_connect":
@@ -53,6 +57,12 @@ def nb201_op(name: str, C: int, affine: bool = True, track_running_stats: bool =
     if name == "avg_pool_3x3":
         return AvgPool3x3()
     raise ValueError(f"no module for operation {name!r}")
+
+
+def search_op(name: str, C: int) -> nn.Module:
+    """An operation as the search cell's MixedOp holds it: BN without affine parameters and
+    without running statistics, and ``none`` as zeros."""
+    return Zero() if name == "none" else nb201_op(name, C, affine=False, track_running_stats=False)
 
 
 class ResNetBasicblock(nn.Module):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from .checks import positive_int
+from ...checks import positive_int
 from .genotypes import NUM_NODES, NB201Genotype
 from .ops import ResNetBasicblock, nb201_op
 
@@ -54,7 +54,7 @@ class NB201Skeleton(nn.Module):
         return self.classifier(self.features(x, *cell_args))
 
 
-class DiscreteCell(nn.Module):
+class Cell(nn.Module):
     """A cell with one fixed operation per edge; ``none`` edges are left out."""
 
     def __init__(self, genotype: NB201Genotype, C: int, affine: bool, track_running_stats: bool):
@@ -80,13 +80,9 @@ class NB201Network(NB201Skeleton):
                  in_channels: int = 3, input_size: int | None = None,
                  affine: bool = True, track_running_stats: bool = True):
         self.genotype = genotype = NB201Genotype.parse(genotype)
-        super().__init__(lambda width: DiscreteCell(genotype, width, affine, track_running_stats),
+        super().__init__(lambda width: Cell(genotype, width, affine, track_running_stats),
                          C, N, num_classes, in_channels, input_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(x)
 
-
-def discrete_network(genotype: NB201Genotype | str, **kwargs) -> NB201Network:
-    """The discrete network of a NAS-Bench-201 genotype (a string or an NB201Genotype)."""
-    return NB201Network(genotype, **kwargs)

@@ -1,0 +1,67 @@
+"""Two short searches against the histories the code wrote before the package was restructured
+(issue 13): the same structure exactly, the same mixing weights to 1e-4 and losses to 1e-3
+(any CPU, any thread count), so a refactor that changes what a search computes cannot pass.
+
+Rewrite ``tests/data/pinned_history.json`` only on purpose:  python tests/test_pinned_history.py --write
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sdarts_lite as sl
+
+PINNED = Path(__file__).resolve().parent / "data" / "pinned_history.json"
+RUNS = {
+    "bilevel1": dict(mode="bilevel", order=1, C=4, N=1, epochs=2, seed=0, log_every=5),
+    "single-steps-augment1": dict(mode="single", budget="steps", augment=1, C=4, N=1, epochs=2, seed=0,
+                                  log_every=5),
+}
+LOSSES = ("train_loss", "valid_loss", "alpha_loss")
+
+
+def record(kwargs: dict) -> dict:
+    """What the test compares: the run's structure, mixing weights, losses and derived cells."""
+    h = sl.search(preset="digits", dataset="digits", progress=False, **kwargs)
+    return {"config": h.config, "ops": h.ops, "edges": h.edges, "steps_per_epoch": h.steps_per_epoch,
+            "genotype": h.genotype,
+            "epochs": [{"epoch": r.epoch, "alphas": r.alphas, "genotype": r.genotype,
+                        **{k: getattr(r, k) for k in LOSSES}} for r in h.epochs],
+            "steps": [{"epoch": s.epoch, "step": s.step, "alphas": s.alphas} for s in h.steps]}
+
+
+def decided(alphas: list[list[float]], margin: float = 2e-4) -> bool:
+    """Whether every row's largest weight leads the next by more than twice the tolerance on the
+    weights, so that weights within the tolerance derive the same cell."""
+    return all(sorted(row)[-1] - sorted(row)[-2] > margin for row in alphas)
+
+
+@pytest.mark.parametrize("name", list(RUNS))
+def test_search_reproduces_the_pinned_history(name, one_thread):
+    pinned, now = json.loads(PINNED.read_text())[name], record(RUNS[name])
+    for key in ("config", "ops", "edges", "steps_per_epoch"):
+        assert now[key] == pinned[key], key
+    assert [r["epoch"] for r in now["epochs"]] == [r["epoch"] for r in pinned["epochs"]]
+    where = lambda records: [(s["epoch"], s["step"]) for s in records]
+    assert where(now["steps"]) == where(pinned["steps"])
+    for a, b in zip(now["epochs"] + now["steps"], pinned["epochs"] + pinned["steps"]):
+        assert [len(row) for row in a["alphas"]] == [len(row) for row in b["alphas"]]
+        np.testing.assert_allclose(a["alphas"], b["alphas"], rtol=0, atol=1e-4)
+        for k in LOSSES:
+            if k in b:
+                assert a[k] == pytest.approx(b[k], rel=1e-3), k
+        if "genotype" in b and decided(b["alphas"]):
+            assert a["genotype"] == b["genotype"]
+    if decided(pinned["epochs"][-1]["alphas"]):
+        assert now["genotype"] == pinned["genotype"]
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--write"]:
+    import torch
+
+    torch.set_num_threads(1)
+    PINNED.write_text(json.dumps({name: record(kwargs) for name, kwargs in RUNS.items()}, indent=1) + "\n")
+    print(f"wrote {PINNED}")
