@@ -1,5 +1,6 @@
 """sdarts-lite: single-level vs bi-level differentiable architecture search, to learn from."""
 
+from .config import PRESETS, SearchConfig, make_config
 from .data import DATASETS, Batches, ImageData, load_dataset
 from .drawing import cell_graph, darts_cell_graph, show_cell
 from .genotypes import PARAM_FREE_OPS, SPACES, parse_genotype
@@ -9,7 +10,7 @@ from .optimizers import BiLevel, SingleLevel, make_optimizer
 from .relaxation import ACTIVATIONS, mixing_weights
 from .reports import write_report
 from .runtime import default_device, evaluate
-from .search import PRESETS, SearchConfig, make_config, search
+from .search import search
 from .spaces.darts.genotypes import DARTS_EDGES, DARTS_V1, DARTS_V2, PRIMITIVES, DartsGenotype
 from .spaces.darts.network import DartsNetwork
 from .spaces.darts.supernet import DartsSupernet
@@ -17,7 +18,8 @@ from .spaces.nb201.genotypes import EDGES, NB201_OPS, NB201Genotype, derive_geno
 from .spaces.nb201.network import NB201Network
 from .spaces.nb201.supernet import NB201Supernet
 from .stats import permutation_test
-from .study import StudyResult, histories, study, summary_lines
+from .study import StudyResult, histories, study
+from .summary import summary_lines
 from .supernet import Supernet, supernet
 from .sweep import TARGETS, sweep, target_rows
 from .train import TrainResult, train_from_scratch

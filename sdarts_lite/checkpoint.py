@@ -13,8 +13,8 @@ import torch
 from .history import History, write_atomically
 
 if TYPE_CHECKING:  # for annotations only
+    from .config import SearchConfig
     from .optimizers import Optimizer
-    from .search import SearchConfig
     from .supernet import Supernet
 
 FORMAT = "sdarts-lite-checkpoint-1"
@@ -55,7 +55,7 @@ def load_checkpoint(path: Path, config: SearchConfig, model: Supernet, opt: Opti
     random.setstate(state["rng"]["python"])
     restored = History.from_dict(state["history"])
     history.epochs, history.steps = restored.epochs, restored.steps
-    history.genotype = restored.genotype
+    history.genotype, history.early_stop = restored.genotype, restored.early_stop
 
 
 def resume_from(out: Path | None, config: SearchConfig, model: Supernet, opt: Optimizer,

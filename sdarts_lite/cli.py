@@ -8,20 +8,22 @@ import os
 import sys
 from pathlib import Path
 
+from .config import BUDGETS, PRESETS, SearchConfig, make_config
 from .data import DATASETS
 from .genotypes import SPACES
 from .lookup import load_benchmark
 from .optimizers import MODES, ORDERS, STUDY_MODES
 from .relaxation import ACTIVATIONS
 from .reports import write_report, write_study_report
-from .search import BUDGETS, PRESETS, SearchConfig, make_config, search
-from .study import BACKENDS, study, summary_lines
+from .search import search
+from .study import BACKENDS, study
+from .summary import summary_lines
 from .sweep import SWEEP_AXES, sweep, target_rows
 from .train import train_from_scratch
 
 # The SearchConfig fields that have a flag of the same name.
 SEARCH_FLAGS = ("space", "dataset", "image_size", "epochs", "batch_size", "C", "N", "w_lr", "arch_lr",
-                "activation", "augment", "log_every")
+                "activation", "augment", "curvature", "early_stop", "log_every")
 N_HELP = "cells per stage (nb201) or cells in all (darts)"
 
 
@@ -51,6 +53,12 @@ def add_search_options(p: argparse.ArgumentParser, seed: bool = True) -> None:
                    help="random shifts of up to so many pixels (default: the preset's, else the dataset's)")
     if seed:
         p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--curvature", type=int, default=None,
+                   help="measure lambda_max of the held-out loss's Hessian in alpha every so many epochs "
+                   "(0: never; default: the preset's, else every epoch)")
+    p.add_argument("--early-stop", action="store_const", const=True, default=None,
+                   help="DARTS-ES: stop once lambda_max grew by more than 1/0.75 within 5 epochs, "
+                   "keeping the cell of 5 epochs before")
     p.add_argument("--log-every", type=int, default=None, help="record alphas every k steps too")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -66,6 +74,15 @@ def run_search(args: argparse.Namespace) -> None:
     config = config_from(args, mode=args.mode, order=args.order)
     history = search(config, out=args.out, resume=args.resume, device=args.device,
                      progress=not args.quiet)
+    epochs, lambdas = history.lambda_max()
+    if lambdas:
+        print("lambda_max by epoch: " + ", ".join(f"{e}: {v:.4g}" for e, v in zip(epochs, lambdas)))
+    if history.early_stop:
+        stop = history.early_stop
+        print(f"DARTS-ES stopped after epoch {stop['epoch'] + 1}: {stop['reason']}; "
+              f"kept the cell of epoch {stop['kept_epoch'] + 1}")
+    elif history.config["early_stop"]:
+        print("DARTS-ES did not stop: lambda_max never grew by more than 1/0.75 within 5 epochs")
     print(f"genotype: {history.genotype}")
     print(f"wrote {args.out / 'history.json'} and {args.out / 'checkpoint.pt'}")
 

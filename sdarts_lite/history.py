@@ -31,7 +31,9 @@ class EpochRecord:
     signal alpha got: ``alpha_loss`` averages the loss alpha descended (single-level: the same
     batches as w; bi-level: the validation batches; second order: at the unrolled weights),
     ``alpha_grad_norm`` the norm of its gradient, and ``alpha_step`` is how far alpha moved in
-    the epoch (the Euclidean norm of the change of every alpha together).
+    the epoch (the Euclidean norm of the change of every alpha together).  Why it moved there:
+    ``lambda_max``, the largest eigenvalue of the Hessian in alpha of the loss on fixed held-out
+    batches (None in epochs not measured).
     """
 
     epoch: int
@@ -46,6 +48,8 @@ class EpochRecord:
     alpha_loss: float
     alpha_grad_norm: float
     alpha_step: float
+    lambda_max: float | None = None         # the held-out loss's sharpness in alpha (curvature.py)
+    eigenvalues: list[float] | None = None  # its whole Hessian spectrum, ascending (NAS-Bench-201)
 
 
 @dataclass
@@ -65,6 +69,7 @@ class History:
     ops: list[str] | None = None
     edges: list[list[int]] | None = None
     steps_per_epoch: int = 0  # places a StepRecord within its epoch
+    early_stop: dict | None = None  # where DARTS-ES stopped, why, and the cell it kept
 
     def __post_init__(self) -> None:
         if self.ops is None or self.edges is None:
@@ -86,6 +91,11 @@ class History:
         """Per epoch, the mean over edges of the largest mixing weight, as a share of the edge's
         total weight: 1/5 (1/8 for DARTS) while alpha is uniform, 1 once every edge has decided."""
         return [sum(max(row) / sum(row) for row in r.alphas) / len(r.alphas) for r in self.epochs]
+
+    def lambda_max(self) -> tuple[list[int], list[float]]:
+        """The epochs (1-based) where lambda_max was measured, and its values there."""
+        measured = [(r.epoch + 1, r.lambda_max) for r in self.epochs if r.lambda_max is not None]
+        return [e for e, _ in measured], [v for _, v in measured]
 
     def num_edges(self) -> int:
         """Edges of the derived cell(s): 6 for NAS-Bench-201, 16 for DARTS' normal and reduction cells."""

@@ -24,10 +24,11 @@ from tqdm.auto import tqdm
 
 from .checkpoint import config_differences
 from .checks import non_negative_int, one_of, positive_int
+from .config import BUDGETS, SearchConfig, make_config
 from .history import History
 from .optimizers import STUDY_MODES
-from .search import BUDGETS, SearchConfig, make_config, search
-from .stats import STATISTICS, permutation_test, spread
+from .search import search
+from .summary import contrasts, measures, summarise
 
 BACKENDS = ("local", "ray")
 
@@ -60,86 +61,8 @@ def finished(config: SearchConfig, out: Path) -> History | None:
     differ = config_differences(history.config, config)
     if differ:
         raise ValueError(f"out: {out} holds a run with other settings ({differ}); choose another --out")
-    return history if len(history.epochs) == config.epochs and not history.stopped else None
-
-
-def measures(history: History, lookup=None) -> dict:
-    """What a run contributes to the study: its derived cell and the last epoch's measures."""
-    last = history.epochs[-1]
-    record = {
-        "seed": history.config["seed"],
-        "genotype": history.genotype,
-        "param_free_edges": history.param_free_edges()[-1],
-        "edges": history.num_edges(),
-        "param_free_share": history.param_free_share()[-1],
-        "decisiveness": history.decisiveness()[-1],
-        "valid_acc": last.valid_acc,
-        "train_loss": last.train_loss,
-        "alpha_loss": last.alpha_loss,
-        "alpha_grad_norm": last.alpha_grad_norm,
-        "seconds": last.seconds,
-        "param_free_share_per_epoch": history.param_free_share(),
-        "param_free_edges_per_epoch": history.param_free_edges(),
-    }
-    if lookup is not None and history.config["space"] == "nb201":  # the benchmark holds NB201 cells only
-        record["cifar10"] = lookup.query(history.genotype).accuracy["cifar10"]
-    return record
-
-
-MEASURES = ("param_free_edges", "param_free_share", "decisiveness", "valid_acc", "train_loss",
-            "alpha_loss", "alpha_grad_norm", "seconds", "cifar10")
-
-
-def summarise(runs: dict[str, list[dict]]) -> dict:
-    """Per run group: mean, spread and median over seeds of each measure."""
-    out = {}
-    for key, records in runs.items():
-        out[key] = {m: spread([r[m] for r in records]) for m in MEASURES if records and m in records[0]}
-        out[key]["seeds"] = len(records)
-    return out
-
-
-def contrasts(runs: dict[str, list[dict]], reference: str) -> dict:
-    """Each other group against ``reference`` (bi-level): the difference in mean parameter-free
-    edges and, when looked up, in median NAS-Bench-201 CIFAR-10 accuracy, each with its
-    two-sided permutation p-value (``stats.permutation_test``)."""
-    out = {}
-    for key, records in runs.items():
-        if key == reference:
-            continue
-        ref = runs[reference]
-        tests = {"param_free_edges": ("mean", [r["param_free_edges"] for r in records],
-                                      [r["param_free_edges"] for r in ref])}
-        if records and "cifar10" in records[0]:
-            tests["cifar10"] = ("median", [r["cifar10"] for r in records], [r["cifar10"] for r in ref])
-        out[f"{key} vs {reference}"] = {
-            name: {"statistic": stat, "difference": float(STATISTICS[stat](mine) - STATISTICS[stat](theirs)),
-                   "p": permutation_test(theirs, mine, stat)}
-            for name, (stat, mine, theirs) in tests.items()}
-    return out
-
-
-def summary_lines(summary: dict) -> list[str]:
-    """One line per run group of a study's ``summary.json``: parameter-free edges (mean, spread,
-    per seed), parameter-free weight and, when looked up, the median NAS-Bench-201 CIFAR-10
-    accuracy; then each contrast with bi-level and its p-value."""
-    lines = []
-    for key, stats in summary["summary"].items():
-        edges = stats["param_free_edges"]
-        per_seed = " ".join(str(r["param_free_edges"]) for r in summary["runs"][key])
-        line = (f"{key:>13}: parameter-free edges {edges['mean']:.2f} ± {edges['std']:.2f} "
-                f"of {summary['runs'][key][0]['edges']} "
-                f"(seeds: {per_seed}), weight {stats['param_free_share']['mean']:.3f}")
-        if "decisiveness" in stats:
-            line += f", decisiveness {stats['decisiveness']['mean']:.3f}"
-        if "cifar10" in stats:
-            line += f", NAS-Bench-201 CIFAR-10 median {stats['cifar10']['median']:.2f}%"
-        lines.append(line)
-    for name, tests in summary.get("contrasts", {}).items():
-        lines.append(f"{name}: " + "; ".join(
-            f"{t['statistic']} {measure} {t['difference']:+.2f} (p = {t['p']:.3g})"
-            for measure, t in tests.items()))
-    return lines
+    done = len(history.epochs) == config.epochs or history.early_stop is not None
+    return history if done and not history.stopped else None
 
 
 def plan_runs(modes, budgets, seeds: range, preset: str | None, out: Path, overrides: dict) -> dict:

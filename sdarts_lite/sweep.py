@@ -12,7 +12,7 @@ import os
 from dataclasses import asdict
 from pathlib import Path
 
-from .search import make_config
+from .config import make_config
 from .study import study
 
 # The knobs that decide whether collapse shows at laptop scale.  "N,C" varies two fields together

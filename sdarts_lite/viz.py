@@ -20,6 +20,7 @@ from .history import History, shares
 OP_COLORS = {"none": "#9e9e9e", "skip_connect": "#d62728", "nor_conv_1x1": "#1f77b4",
              "nor_conv_3x3": "#2ca02c", "avg_pool_3x3": "#ff7f0e"}
 PARAM_FREE_COLOR = "#7b1fa2"
+LAMBDA_TITLE = "lambda_max of the held-out loss's Hessian in alpha"
 WEIGHT_AXIS = "mixing weight (share of the edge)"
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]  # one colour per run or cell compared
 
@@ -101,12 +102,13 @@ def compare_figure(histories: dict[str, History], edge: int | None = None) -> go
     return fig
 
 
-def seed_panels(runs: dict[str, list[History]], panels: dict[str, Callable[[History], list[float]]],
-                cols: int = 2) -> go.Figure:
-    """One plot per measure (``panels``: title -> per-epoch values of a history); per group of
-    runs a thin line per seed and a thick line for their mean.  Axes fit the data."""
-    rows = -(-len(panels) // cols)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(panels), vertical_spacing=0.14)
+def seed_panels(runs: dict[str, list[History]], panels: dict[str, Callable[[History], list[float | None]]],
+                cols: int = 2, spare: tuple[str, ...] = ()) -> go.Figure:
+    """One plot per measure (``panels``: title -> per-epoch values of a history, None where not
+    measured); per group of runs a thin line per seed and a thick line for their mean.  Axes fit
+    the data.  ``spare``: titles of empty plots after them, for the caller to fill."""
+    rows = -(-(len(panels) + len(spare)) // cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[*panels, *spare], vertical_spacing=0.14)
     for (label, histories), color in zip(runs.items(), itertools.cycle(PALETTE)):
         for k, measure in enumerate(panels.values()):
             row, col = k // cols + 1, k % cols + 1
@@ -114,11 +116,13 @@ def seed_panels(runs: dict[str, list[History]], panels: dict[str, Callable[[Hist
             for ys in curves:
                 fig.add_trace(go.Scatter(x=list(range(1, len(ys) + 1)), y=ys, mode="lines", opacity=0.3,
                                          line=dict(color=color, width=1), legendgroup=label,
-                                         showlegend=False, hoverinfo="skip"), row=row, col=col)
-            mean = [statistics.fmean(v) for v in zip(*curves)]
+                                         connectgaps=True, showlegend=False, hoverinfo="skip"),
+                              row=row, col=col)
+            mean = [None if None in v else statistics.fmean(v) for v in zip(*curves)]  # None: not measured
             fig.add_trace(go.Scatter(x=list(range(1, len(mean) + 1)), y=mean, mode="lines+markers",
                                      name=f"{label} (mean of {len(curves)})", legendgroup=label,
-                                     showlegend=k == 0, line=dict(color=color, width=3)), row=row, col=col)
+                                     connectgaps=True, showlegend=k == 0, line=dict(color=color, width=3)),
+                          row=row, col=col)
     fig.update_xaxes(title_text="epoch", row=rows)
     fig.update_layout(template="plotly_white", height=380 * rows)
     return fig
@@ -139,16 +143,38 @@ def collapse_figure(runs: dict[str, list[History]]) -> go.Figure:
 
 def diagnostics_figure(runs: dict[str, list[History]]) -> go.Figure:
     """How much signal alpha gets, epoch by epoch: the norm of its gradient, how far it moved, how
-    decisive the mixing weights are, and the loss it descended (low: memorised batches, no signal
-    left).  Thin lines: seeds; thick: the mean."""
-    fig = seed_panels(runs, {
+    decisive the mixing weights are, the loss it descended (low: memorised batches, no signal
+    left) and, where measured, how sharp the held-out loss is in alpha (lambda_max).  Thin lines:
+    seeds; thick: the mean."""
+    panels = {
         "alpha's gradient norm (mean over the epoch's steps)":
             lambda h: [r.alpha_grad_norm for r in h.epochs],
         "how far alpha moved in the epoch": lambda h: [r.alpha_step for r in h.epochs],
         "decisiveness (mean largest weight per edge)": History.decisiveness,
         "loss of the batches alpha learned from": lambda h: [r.alpha_loss for r in h.epochs],
-    })
+    }
+    if any(r.lambda_max is not None for histories in runs.values() for h in histories for r in h.epochs):
+        panels[LAMBDA_TITLE] = lambda h: [r.lambda_max for r in h.epochs]
+    fig = seed_panels(runs, panels)
     fig.update_yaxes(type="log", row=2, col=2)
+    return fig
+
+
+def curvature_figure(runs: dict[str, list[History]]) -> go.Figure:
+    """Why collapse happens: lambda_max of the held-out loss's Hessian in alpha, epoch by epoch (thin
+    lines: seeds; thick: the mean), and against the share of weight on parameter-free ops (one dot
+    per measured epoch of every seed, darker later)."""
+    fig = seed_panels(runs, {LAMBDA_TITLE: lambda h: [r.lambda_max for r in h.epochs]},
+                      spare=("lambda_max against the parameter-free share",))
+    for (label, histories), color in zip(runs.items(), itertools.cycle(PALETTE)):
+        points = [(share, r.lambda_max, (r.epoch + 1) / len(h.epochs)) for h in histories
+                  for share, r in zip(h.param_free_share(), h.epochs) if r.lambda_max is not None]
+        marker = dict(color=color, size=6, opacity=[0.25 + 0.75 * p[2] for p in points])
+        fig.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="markers",
+                                 name=label, legendgroup=label, showlegend=False, marker=marker),
+                      row=1, col=2)
+    fig.update_xaxes(title_text="share of weight on parameter-free ops", row=1, col=2)
+    fig.update_layout(height=420)
     return fig
 
 

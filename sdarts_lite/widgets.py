@@ -1,7 +1,8 @@
 """The control panel of notebook 02: pick an optimizer, press Run, watch alpha move.
 
 A ``SearchPanel`` runs ``search`` in a background thread, so the notebook stays responsive and
-Stop works while alpha trajectories grow live in a plotly ``FigureWidget``.  It only reads the
+Stop works while alpha trajectories grow live in a plotly ``FigureWidget``, and below them, epoch by
+epoch, lambda_max: how sharp the held-out loss is in alpha (``curvature.py``).  It only reads the
 history that the search records; bad values are shown in the panel, never raised.
 """
 
@@ -12,11 +13,12 @@ import threading
 import ipywidgets as w
 import plotly.graph_objects as go
 
+from .config import make_config
 from .genotypes import ops_and_edges
 from .history import History
 from .optimizers import STUDY_MODES
-from .search import make_config, search
-from .viz import add_alpha_traces, alpha_figure, alpha_rows, alpha_series
+from .search import search
+from .viz import LAMBDA_TITLE, PARAM_FREE_COLOR, add_alpha_traces, alpha_figure, alpha_rows, alpha_series
 
 OPTIMIZERS = {"single (Single-DARTS)": "single", "bi-level, 1st order (DARTS-V1)": "bilevel1",
               "bi-level, 2nd order (DARTS-V2)": "bilevel2"}  # label -> optimizers.STUDY_MODES name
@@ -53,6 +55,9 @@ class SearchPanel(w.VBox):
         self.figure = go.FigureWidget(alpha_rows())
         self.figure.update_layout(height=400, width=560, margin=dict(l=50, r=10, t=30, b=40),
                                   legend=dict(font_size=10))
+        self.sharpness = go.FigureWidget(layout=dict(
+            template="plotly_white", height=170, width=560, margin=dict(l=50, r=10, t=30, b=35),
+            title=dict(text=LAMBDA_TITLE, font_size=12), xaxis_title="epoch", showlegend=False))
         self.history: History | None = None
         self.log_every, self.search_kwargs = log_every, search_kwargs
         self._stop = threading.Event()
@@ -62,7 +67,7 @@ class SearchPanel(w.VBox):
         self.edge.observe(lambda _: self._redraw(), names="value")
         super().__init__([w.HBox([self.optimizer, self.arch_lr]), w.HBox([self.epochs, self.seed]),
                           w.HBox([self.run_button, self.stop_button, self.progress, self.edge]),
-                          self.status, self.figure])
+                          self.status, self.figure, self.sharpness])
 
     @property
     def running(self) -> bool:
@@ -88,7 +93,7 @@ class SearchPanel(w.VBox):
         self.progress.max, self.progress.value = config.epochs, 0
         self.status.value = f"running {self.optimizer.value} ..."
         self.run_button.disabled, self.stop_button.disabled = True, False
-        self.figure.data = []
+        self.figure.data, self.sharpness.data = [], []
         self._thread = threading.Thread(target=self._search, args=(config,), daemon=True)
         self._thread.start()
 
@@ -125,13 +130,16 @@ class SearchPanel(w.VBox):
     def _redraw(self) -> None:
         if self.history is None:
             return
+        epochs, lambdas = self.history.lambda_max()
         if len(self.figure.data) == 0:
             add_alpha_traces(self.figure, self.history, self.edge.value)
+            self.sharpness.add_scatter(x=epochs, y=lambdas, mode="lines+markers", line_color=PARAM_FREE_COLOR)
             return
         xs, series = alpha_series(self.history, self.edge.value)
         with self.figure.batch_update():
             for trace, ys in zip(self.figure.data, series.values()):
                 trace.x, trace.y = xs, ys
+        self.sharpness.data[0].x, self.sharpness.data[0].y = epochs, lambdas
 
     def static_figure(self) -> go.Figure:
         """A plain plotly figure of the last run, for exported notebooks."""

@@ -7,7 +7,8 @@ import pytest
 
 from sdarts_lite.reports import write_study_report
 from sdarts_lite.stats import permutation_test
-from sdarts_lite.study import StudyResult, histories, study, summary_lines
+from sdarts_lite.study import StudyResult, histories, study
+from sdarts_lite.summary import summary_lines
 from sdarts_lite.sweep import sweep, sweep_settings, target_rows
 
 TINY = dict(C=4, N=1, epochs=2, budgets=["epochs"])

@@ -1,0 +1,121 @@
+"""What decides a search: ``SearchConfig``, its named presets, and ``make_config``.
+
+The defaults are the NAS-Bench-201 DARTS recipe; a preset is a named set of fields on top of them
+(the laptop demo, the paper's CIFAR-10 scale, the DARTS space); keyword overrides go on top of
+the preset.  Every field is checked before a search starts, naming the field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from .checks import non_negative_int, non_negative_number, one_of, positive_int, positive_number
+from .data import DATASETS
+from .genotypes import check_space
+from .optimizers import MODES, ORDERS
+from .relaxation import check_activation
+
+
+@dataclass
+class SearchConfig:
+    """Everything that decides a search.  Defaults: the NAS-Bench-201 DARTS recipe."""
+
+    space: str = "nb201"
+    mode: str = "single"          # "single" (Single-DARTS) or "bilevel" (DARTS)
+    order: int = 1                # bilevel only: 1 first-order, 2 second-order (unrolled)
+    dataset: str = "cifar10"      # "digits", "cifar10", "cifar100"
+    image_size: int | None = None  # resize images (None: keep the dataset's size)
+    C: int = 16                   # channels of the first stage
+    N: int = 5                    # cells per stage (nb201) or cells in all (darts)
+    epochs: int = 50
+    batch_size: int = 64
+    w_lr: float = 0.025           # SGD, cosine-annealed to w_lr_min
+    w_lr_min: float = 0.001
+    momentum: float = 0.9
+    nesterov: bool = True
+    w_weight_decay: float = 5e-4
+    grad_clip: float = 5.0
+    arch_lr: float = 3e-4         # Adam on alpha
+    arch_betas: tuple[float, float] = (0.5, 0.999)
+    arch_weight_decay: float = 1e-3
+    activation: str = "softmax"   # alpha -> mixing weights: "softmax" (DARTS) or "sigmoid"
+    augment: int | None = None    # random shifts of up to so many pixels (None: the dataset's own,
+                                  # CIFAR's pad-4 crop and flip; digits and shapes: none)
+    budget: str = "epochs"        # single-level: "epochs" (the whole search set per epoch) or "steps"
+                                  # (as many steps per epoch, of as many images, as bi-level takes)
+    curvature: int = 1            # lambda_max of the held-out loss's Hessian in alpha every so many
+                                  # epochs (0: never; curvature.py)
+    early_stop: bool = False      # DARTS-ES: stop once lambda_max has grown too fast, keep the cell of
+                                  # 5 epochs before (needs curvature=1)
+    seed: int = 0
+    log_every: int = 0            # also record alphas every k steps (0: per epoch only)
+
+    def validate(self) -> SearchConfig:
+        """Refuse values no search can run with, naming the field."""
+        check_space(self.space)
+        check_activation(self.activation)
+        one_of("mode", self.mode, MODES)
+        one_of("order", self.order, ORDERS)
+        one_of("dataset", self.dataset, DATASETS)
+        one_of("budget", self.budget, BUDGETS)
+        if self.augment is not None:
+            non_negative_int("augment", self.augment)
+        if self.image_size is not None:
+            positive_int("image_size", self.image_size, minimum=4)
+        for name in ("C", "N", "epochs", "batch_size"):
+            positive_int(name, getattr(self, name))
+        for name in ("w_lr", "arch_lr", "grad_clip"):
+            positive_number(name, getattr(self, name))
+        for name in ("w_lr_min", "momentum", "w_weight_decay", "arch_weight_decay"):
+            non_negative_number(name, getattr(self, name))
+        non_negative_int("log_every", self.log_every)
+        non_negative_int("curvature", self.curvature)
+        if self.early_stop not in (True, False):
+            raise ValueError(f"early_stop: must be True or False, got {self.early_stop!r}")
+        if self.early_stop and self.curvature != 1:
+            raise ValueError(f"early_stop: needs lambda_max at every epoch (curvature=1), got curvature="
+                             f"{self.curvature}")
+        non_negative_int("seed", self.seed)
+        return self
+
+
+BUDGETS = ("epochs", "steps")
+# The SearchConfig fields that are the optimizers' hyperparameters (``make_optimizer``).
+OPTIMIZER_FIELDS = ("w_lr", "w_lr_min", "momentum", "nesterov", "w_weight_decay", "grad_clip",
+                    "arch_lr", "arch_betas", "arch_weight_decay")
+
+
+# Presets: named starting points; any field can still be overridden.
+PRESETS: dict[str, dict] = {
+    # The paper's scale: NAS-Bench-201 on CIFAR-10, C=16, N=5, 50 epochs (a GPU job).
+    "nb201-cifar10": dict(dataset="cifar10", C=16, N=5, epochs=50, batch_size=64),
+    # The laptop demo: 8x8 digits, a narrow one-cell-per-stage supernet, seconds per epoch on
+    # 2 CPU cores; alpha's learning rate raised so that alpha visibly moves in a few epochs.
+    "digits": dict(dataset="digits", C=8, N=1, epochs=20, batch_size=64, arch_lr=3e-3),
+    # The stability study's setting: the demo with alpha's learning rate at 1e-3, where the sweep
+    # (assets/sweep.md) found bi-level's drift to parameter-free operations clearest.
+    "digits-study": dict(dataset="digits", C=8, N=1, epochs=20, batch_size=64, arch_lr=1e-3),
+    # The DARTS CNN space (N = cells in all, reductions at N//3 and 2N//3; DARTS' weight decay):
+    # the paper's CIFAR-10 search, and a small CPU one on digits.
+    "darts-cifar10": dict(space="darts", dataset="cifar10", C=16, N=8, epochs=50, batch_size=64,
+                          w_weight_decay=3e-4),
+    "darts-digits": dict(space="darts", dataset="digits", C=4, N=3, epochs=4, batch_size=128,
+                         arch_lr=3e-3, w_weight_decay=3e-4),
+}
+
+
+def check_settings(settings: dict) -> None:
+    """Refuse names that are not SearchConfig fields (a typo would otherwise pass silently)."""
+    known = {f.name for f in fields(SearchConfig)}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise ValueError(f"unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(sorted(known))}")
+
+
+def make_config(preset: str | None = "digits", **overrides) -> SearchConfig:
+    """A SearchConfig from a preset (``None``: the recipe defaults) and field overrides."""
+    if preset is not None and preset not in PRESETS:
+        raise ValueError(f"preset: unknown preset {preset!r}; allowed: {', '.join(PRESETS)}")
+    check_settings(overrides)
+    base = PRESETS.get(preset, {}) if preset else {}
+    return SearchConfig(**{**base, **{k: v for k, v in overrides.items() if v is not None}}).validate()
