@@ -60,7 +60,7 @@ def exact_hessian(model: nn.Module, batches: list[Batch]) -> torch.Tensor:
     return (h + h.T) / 2
 
 
-def power_iteration(hvp: Callable[[torch.Tensor], torch.Tensor], n: int, iters: int = 100, tol: float = 1e-4,
+def power_iteration(hvp: Callable[[torch.Tensor], torch.Tensor], n: int, iters: int = 50, tol: float = 1e-3,
                     generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32) -> float:
     """The largest eigenvalue of the symmetric operator ``hvp`` on R^n.  Power iteration finds the
     eigenvalue of largest magnitude; when that one is negative, a second run on H - mu I, whose

@@ -10,7 +10,7 @@ def points(panel):
 
 
 def test_run_grows_the_live_figure_and_ends_with_a_history():
-    panel = SearchPanel(epochs=3, log_every=5, C=4, N=1)
+    panel = SearchPanel(epochs=3, log_every=5, C=4, N=1, curvature=1)
     assert points(panel) == 0 and not panel.run_button.disabled
     panel.run()
     assert panel.running and panel.run_button.disabled and not panel.stop_button.disabled
