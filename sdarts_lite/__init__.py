@@ -1,6 +1,7 @@
 """sdarts-lite: single-level vs bi-level differentiable architecture search, to learn from."""
 
 from .config import PRESETS, SearchConfig, make_config
+from .curvature import Curvature, early_stop_epoch
 from .data import DATASETS, Batches, ImageData, load_dataset
 from .drawing import cell_graph, darts_cell_graph, show_cell
 from .genotypes import PARAM_FREE_OPS, SPACES, parse_genotype
@@ -28,6 +29,7 @@ from .viz import (
     benchmark_figure,
     collapse_figure,
     compare_figure,
+    curvature_figure,
     diagnostics_figure,
     study_figure,
 )
@@ -49,10 +51,12 @@ __all__ = [
     "search", "SearchConfig", "PRESETS", "make_config", "default_device", "evaluate",
     "History", "EpochRecord", "StepRecord", "study", "StudyResult", "histories", "summary_lines", "sweep",
     "TARGETS", "target_rows", "permutation_test",
+    # why collapse happens: the held-out loss's sharpness in alpha, and DARTS-ES
+    "Curvature", "early_stop_epoch",
     # evaluating derived cells
     "train_from_scratch", "TrainResult", "load_benchmark", "NB201Benchmark", "CellResult",
     # plots, drawings and reports
     "alpha_figure", "benchmark_figure", "compare_figure", "collapse_figure", "diagnostics_figure",
-    "study_figure",
+    "curvature_figure", "study_figure",
     "cell_graph", "darts_cell_graph", "show_cell", "write_report",
 ]

@@ -33,6 +33,7 @@ def measures(history: History, lookup=None) -> dict:
     lambdas = [r.lambda_max for r in history.epochs]
     if any(lam is not None for lam in lambdas):  # the held-out curvature, and what DARTS-ES keeps
         record["lambda_max"] = history.lambda_max()[1][-1]
+        record["lambda_max_per_epoch"] = lambdas  # None where not measured
         stop = early_stop_epoch(lambdas)
         record["es_epoch"] = stop[0] if stop else None
         record["es_genotype"] = history.epochs[stop[1]].genotype if stop else history.genotype

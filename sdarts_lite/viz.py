@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 
 from .genotypes import PARAM_FREE_OPS
 from .history import History, shares
+from .summary import measures
 
 OP_COLORS = {"none": "#9e9e9e", "skip_connect": "#d62728", "nor_conv_1x1": "#1f77b4",
              "nor_conv_3x3": "#2ca02c", "avg_pool_3x3": "#ff7f0e"}
@@ -102,11 +103,11 @@ def compare_figure(histories: dict[str, History], edge: int | None = None) -> go
     return fig
 
 
-def seed_panels(runs: dict[str, list[History]], panels: dict[str, Callable[[History], list[float | None]]],
+def seed_panels(runs: dict[str, list], panels: dict[str, Callable[..., list[float | None]]],
                 cols: int = 2, spare: tuple[str, ...] = ()) -> go.Figure:
-    """One plot per measure (``panels``: title -> per-epoch values of a history, None where not
-    measured); per group of runs a thin line per seed and a thick line for their mean.  Axes fit
-    the data.  ``spare``: titles of empty plots after them, for the caller to fill."""
+    """One plot per measure (``panels``: title -> per-epoch values of a run, a history or a study's
+    record, None where not measured); per group of runs a thin line per seed and a thick line for
+    their mean.  Axes fit the data.  ``spare``: titles of empty plots after them, to fill."""
     rows = -(-(len(panels) + len(spare)) // cols)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[*panels, *spare], vertical_spacing=0.14)
     for (label, histories), color in zip(runs.items(), itertools.cycle(PALETTE)):
@@ -160,20 +161,25 @@ def diagnostics_figure(runs: dict[str, list[History]]) -> go.Figure:
     return fig
 
 
-def curvature_figure(runs: dict[str, list[History]]) -> go.Figure:
+def curvature_figure(runs: dict[str, list[History | dict]]) -> go.Figure:
     """Why collapse happens: lambda_max of the held-out loss's Hessian in alpha, epoch by epoch (thin
     lines: seeds; thick: the mean), and against the share of weight on parameter-free ops (one dot
-    per measured epoch of every seed, darker later)."""
-    fig = seed_panels(runs, {LAMBDA_TITLE: lambda h: [r.lambda_max for r in h.epochs]},
+    per measured epoch of every seed, darker later).  ``runs``: histories, or the per-run records
+    of a study's ``summary.json`` (``summary["runs"]``)."""
+    records = {label: [measures(r) if isinstance(r, History) else r for r in group]
+               for label, group in runs.items()}
+    fig = seed_panels(records, {LAMBDA_TITLE: lambda r: r["lambda_max_per_epoch"]},
                       spare=("lambda_max against the parameter-free share",))
-    for (label, histories), color in zip(runs.items(), itertools.cycle(PALETTE)):
-        points = [(share, r.lambda_max, (r.epoch + 1) / len(h.epochs)) for h in histories
-                  for share, r in zip(h.param_free_share(), h.epochs) if r.lambda_max is not None]
+    for (label, group), color in zip(records.items(), itertools.cycle(PALETTE)):
+        points = [(share, lam, (epoch + 1) / len(r["lambda_max_per_epoch"])) for r in group
+                  for epoch, (share, lam) in enumerate(zip(r["param_free_share_per_epoch"],
+                                                           r["lambda_max_per_epoch"])) if lam is not None]
         marker = dict(color=color, size=6, opacity=[0.25 + 0.75 * p[2] for p in points])
         fig.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="markers",
                                  name=label, legendgroup=label, showlegend=False, marker=marker),
                       row=1, col=2)
     fig.update_xaxes(title_text="share of weight on parameter-free ops", row=1, col=2)
+    fig.update_yaxes(title_text="lambda_max", row=1, col=1)
     fig.update_layout(height=420)
     return fig
 

@@ -8,6 +8,7 @@ from sdarts_lite import (
     cell_graph,
     collapse_figure,
     compare_figure,
+    curvature_figure,
     show_cell,
     study_figure,
 )
@@ -17,7 +18,7 @@ from sdarts_lite.viz import WEIGHT_AXIS, alpha_series
 CELL = "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|avg_pool_3x3~0|nor_conv_1x1~1|nor_conv_3x3~2|"
 
 
-def history(shares):
+def history(shares, lambdas=None):
     """A hand-made history whose every edge puts ``share`` on skip_connect, the rest on conv 3x3."""
     epochs = []
     for e, share in enumerate(shares):
@@ -25,8 +26,10 @@ def history(shares):
         genotype = "+".join("|" + "|".join(f"{'skip_connect' if share > 0.5 else 'nor_conv_3x3'}~{i}"
                                            for i in range(j)) + "|" for j in (1, 2, 3))
         epochs.append(EpochRecord(e, [row] * 6, 1.0, 50.0, 1.0, 50.0, genotype, e + 1.0, 0.01,
-                                  alpha_loss=1.0, alpha_grad_norm=0.1, alpha_step=0.01))
-    return History(config={"mode": "single", "space": "nb201"}, epochs=epochs, genotype=epochs[-1].genotype)
+                                  alpha_loss=1.0, alpha_grad_norm=0.1, alpha_step=0.01,
+                                  lambda_max=lambdas[e] if lambdas else None))
+    return History(config={"mode": "single", "space": "nb201", "seed": 0}, epochs=epochs,
+                   genotype=epochs[-1].genotype)
 
 
 def test_measures_and_collapse_figure_follow_the_alphas():
@@ -106,3 +109,19 @@ def test_show_cell_renders_svg_when_dot_is_installed():
         pytest.skip("graphviz's dot is not installed")
     svg = show_cell(CELL).pipe(format="svg").decode()
     assert svg.lstrip().startswith("<?xml") and "nor_conv_3x3" in svg
+
+
+def test_curvature_figure_follows_lambda_max_and_pairs_it_with_the_share():
+    """From histories or from a study's records alike: the mean over seeds where every seed was
+    measured, and one dot per measured epoch at (parameter-free share, lambda_max)."""
+    a, b = history([0.2, 0.4, 0.8], [0.1, None, 0.5]), history([0.2, 0.2, 0.2], [0.3, None, 0.7])
+    fig = curvature_figure({"bi-level": [a, b]})
+    mean = [t for t in fig.data if t.name == "bi-level (mean of 2)"][0]
+    assert list(mean.y)[0] == pytest.approx(0.2) and list(mean.y)[1] is None and list(mean.y)[2] == 0.6
+    dots = [t for t in fig.data if t.mode == "markers"][0]
+    pairs = sorted(zip(dots.y, dots.x))
+    assert [y for y, _ in pairs] == [0.1, 0.3, 0.5, 0.7]
+    assert [x for _, x in pairs] == pytest.approx([0.2, 0.2, 0.8, 0.2])
+    from sdarts_lite.summary import measures
+    again = curvature_figure({"bi-level": [measures(a), measures(b)]})
+    assert [list(t.y) for t in again.data] == [list(t.y) for t in fig.data]

@@ -27,7 +27,8 @@ def test_run_grows_the_live_figure_and_ends_with_a_history():
     assert panel.progress.value == 3 and "done after 3 epochs" in panel.status.value
     assert history.genotype in panel.status.value
     epochs, lambdas = history.lambda_max()
-    assert list(panel.sharpness.data[0].x) == epochs == [1, 2, 3] and list(panel.sharpness.data[0].y) == lambdas
+    assert list(panel.sharpness.data[0].x) == epochs == [1, 2, 3]
+    assert list(panel.sharpness.data[0].y) == lambdas
     static = panel.static_figure()
     assert len(static.data) == len(panel.figure.data) and type(static).__name__ == "Figure"
 
