@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)  ## single vs bi-level on the bundled digits; writes runs/demo/report.html
-	$(PY) -m sdarts_lite compare --dataset digits --out runs/demo
+	$(PY) -m sdarts_lite compare --preset laptop --out runs/demo
 
 test: $(STAMP)  ## lint, then every test
 	$(VENV)/bin/ruff check sdarts_lite tests benchmarks
@@ -28,9 +28,10 @@ test-browser: $(STAMP)  ## notebook 02 in JupyterLab, driven by headless Chromiu
 	$(PY) -m pip install --quiet -e ".[browser]"
 	$(PY) -m pytest -q tests/browser
 
-bench: $(STAMP)  ## search-step timings of the fast supernet against xautodl's (not a test)
+bench: $(STAMP)  ## search-step timings against xautodl's, and what lambda_max costs (not a test)
 	$(PY) -m pip install --quiet --no-deps xautodl
 	$(PY) benchmarks/search_step.py --digits
+	$(PY) benchmarks/curvature.py
 
 notebooks: $(STAMP)  ## execute the notebooks, keep only the outputs nbval checks
 	$(PY) tests/notebook_outputs.py

@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--nb201", default=os.environ.get("SDARTS_NB201"))
     p.add_argument("--out", type=Path, default=Path("runs/sweep"))
-    p.add_argument("--table", type=Path, default=Path("assets/sweep.md"))
+    p.add_argument("--table", type=Path, default=Path("runs/sweep.md"))
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(run=run_sweep)
     args = parser.parse_args(argv)

@@ -93,14 +93,12 @@ PRESETS: dict[str, dict] = {
     # 2 CPU cores; alpha's learning rate raised so that alpha visibly moves in a few epochs.
     # lambda_max off: on a network this small its exact Hessian costs more than an epoch.
     "digits": dict(dataset="digits", C=8, N=1, epochs=20, batch_size=64, arch_lr=3e-3, curvature=0),
-    # The laptop setting of the stability study, frozen from the sweep on seeds 0-2 (assets/sweep.md):
+    # The laptop setting of the stability study, frozen from the sweep on seeds 0-2
+    # (assets/sweep-stage1.md, sweep-stage2.md):
     # alpha's learning rate at 3e-2 for 40 epochs, and single-level given bi-level's step count
     # (budget "steps").  lambda_max every 5th epoch (about half an epoch's time each; curvature.py).
     "laptop": dict(dataset="digits", C=8, N=1, epochs=40, batch_size=64, arch_lr=3e-2, augment=0,
                    budget="steps", curvature=5),
-    # The stability study's setting: the demo with alpha's learning rate at 1e-3, where the sweep
-    # (assets/sweep.md) found bi-level's drift to parameter-free operations clearest.
-    "digits-study": dict(dataset="digits", C=8, N=1, epochs=20, batch_size=64, arch_lr=1e-3, curvature=0),
     # The DARTS CNN space (N = cells in all, reductions at N//3 and 2N//3; DARTS' weight decay):
     # the paper's CIFAR-10 search, and a small CPU one on digits.
     "darts-cifar10": dict(space="darts", dataset="cifar10", C=16, N=8, epochs=50, batch_size=64,

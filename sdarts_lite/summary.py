@@ -79,8 +79,8 @@ def contrasts(runs: dict[str, list[dict]], reference: str) -> dict:
 
 def summary_lines(summary: dict) -> list[str]:
     """One line per run group of a study's ``summary.json``: parameter-free edges (mean, spread,
-    per seed), parameter-free weight and, when looked up, the median NAS-Bench-201 CIFAR-10
-    accuracy; then each contrast with bi-level and its p-value."""
+    per seed), parameter-free weight and, when looked up, the median and mean NAS-Bench-201
+    CIFAR-10 accuracy; then each contrast with bi-level and its p-value."""
     lines = []
     for key, stats in summary["summary"].items():
         edges = stats["param_free_edges"]
@@ -91,7 +91,8 @@ def summary_lines(summary: dict) -> list[str]:
         if "decisiveness" in stats:
             line += f", decisiveness {stats['decisiveness']['mean']:.3f}"
         if "cifar10" in stats:
-            line += f", NAS-Bench-201 CIFAR-10 median {stats['cifar10']['median']:.2f}%"
+            line += (f", NAS-Bench-201 CIFAR-10 median {stats['cifar10']['median']:.2f}%"
+                     f" (mean {stats['cifar10']['mean']:.2f}%)")
         if "lambda_max" in stats:
             line += f", lambda_max {stats['lambda_max']['mean']:.3g} ± {stats['lambda_max']['std']:.2g}"
         if "cifar10_es" in stats:

@@ -28,7 +28,7 @@ class SearchPanel(w.VBox):
     """Controls, a live alpha plot and a progress bar for one search on a preset (``preset``; the
     arch lr and epochs fields start at its values)."""
 
-    def __init__(self, optimizer: str = "single (Single-DARTS)", preset: str = "digits",
+    def __init__(self, optimizer: str = "single (Single-DARTS)", preset: str = "laptop",
                  arch_lr: float | None = None, epochs: int | None = None, seed: int = 0, log_every: int = 4,
                  **search_kwargs):
         defaults = make_config(preset)
