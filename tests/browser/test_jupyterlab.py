@@ -103,7 +103,7 @@ def test_notebook_02_renders_and_runs_in_jupyterlab(jupyterlab, tmp_path):
             page.wait_for_function(
                 """() => { const p = document.querySelectorAll('.jp-InputPrompt');
                            return p.length && /\\[\\d+\\]/.test(p[p.length - 1].textContent); }""",
-                timeout=240_000)
+                timeout=420_000)  # two laptop-preset searches, about 2 minutes
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
 
             text = page.inner_text(".jp-Notebook")
