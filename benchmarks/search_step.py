@@ -1,23 +1,36 @@
-"""Time a search step of sdarts_lite's NAS-Bench-201 supernet against xautodl's.
+"""Time search steps of sdarts_lite's fused supernets: NAS-Bench-201's against xautodl's, the DARTS
+space's against its own readable per-edge form.
 
-xautodl's ``TinyNetworkDarts`` is the code behind NAS-Bench-201's own DARTS results (install it with
-``pip install --no-deps xautodl``; without it the package's readable per-edge supernet,
-``supernet("nb201", fused=False)``, stands in).  Three kinds of step, the same work on both sides:
+NAS-Bench-201 (C=16, N=5): xautodl's ``TinyNetworkDarts`` is the code behind NAS-Bench-201's own
+DARTS results, the same function (install it with ``pip install --no-deps xautodl``; without it the
+package's readable per-edge supernet, ``supernet("nb201", fused=False)``, stands in).
+
+DARTS space (C=16, 8 cells, ``--darts-batches``): the fused supernet against the readable per-edge
+one (``fused=False``, the original DARTS code's form and speed), the same function and the same
+steps.  xautodl's ``NASNetworkDARTS`` (C=16, N=2: 6 cells) is timed beside them for context only:
+its operations differ (1,343,258 parameters against our 1,930,842), so it is not equal math.
+
+Three kinds of step, the same work on both sides:
 
   weight   forward, backward, gradient clipping (norm 5), one SGD step on the weights
   single   one Single-DARTS step: SGD on w and Adam on alpha from one batch and one backward
   bilevel  one first-order DARTS iteration: a step on w with a train batch, a step on alpha with a
            validation batch
 
-sdarts_lite runs its own optimizers (``sdarts_lite.optimizers``); the reference steps are written
-the way xautodl's search loop (``exps/NAS-Bench-201-algos/DARTS-V1.py``) writes them: SGD (lr 0.025,
+The package's supernets run its own optimizers (``sdarts_lite.optimizers``); xautodl's steps are
+written the way its search loop (``exps/NAS-Bench-201-algos/DARTS-V1.py``) writes them: SGD (lr 0.025,
 momentum 0.9, Nesterov, weight decay 5e-4) on the weights, Adam (3e-4, betas (0.5, 0.999), weight
 decay 1e-3) on alpha, ``.backward()`` and ``clip_grad_norm_(network.parameters(), 5)``.
 
-Timing: after warm-up the two implementations alternate step by step in one process (which one goes
+Timing: after warm-up the implementations alternate step by step in one process (which one goes
 first flips every round) and the medians are printed.  On CUDA every step is synchronised before
-and after; sdarts_lite runs under bfloat16 autocast there unless ``--amp off`` (the reference runs
-as written, in float32).
+and after; the package's supernets run under bfloat16 autocast there unless ``--amp off`` (xautodl
+runs as written, in float32).
+
+Fraction of peak: the step's floating-point operations (convolutions and matrix products, counted by
+``torch.utils.flop_counter.FlopCounterMode`` on the readable form, the useful work of either form;
+xautodl's on its own network) per second, over the float32 matrix-multiply peak measured in the same
+run (the best of a few large ``torch.mm``, before and after the steps).
 
 Peak memory, the extra memory a step needs beyond the model, its optimizer and the batches:
 on CPU each (implementation, step kind) runs two steps in a fresh child process (spawned, so that
@@ -27,9 +40,10 @@ size (VmRSS) before them;
 on CUDA it is ``torch.cuda.max_memory_allocated()`` minus the memory allocated before the step.
 
 ``--digits`` also times a few epochs of ``sdarts_lite.search(mode="single")`` on the bundled digits
-preset, with the readable per-edge supernet ("before") and the fused one ("after").
+presets (``digits``: NAS-Bench-201; ``darts-digits``: the DARTS space, notebook 06), with the
+readable per-edge supernet ("before") and the fused one ("after").
 
-    python benchmarks/search_step.py [--device cuda] [--repeats 5] [--digits]
+    python benchmarks/search_step.py [--device cuda] [--repeats 5] [--spaces nb201 darts] [--digits]
 """
 
 from __future__ import annotations
@@ -40,22 +54,27 @@ import multiprocessing
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-import reference_nb201 as ref  # noqa: E402
+import reference_darts  # noqa: E402
+import reference_nb201  # noqa: E402
 
 import sdarts_lite  # noqa: E402
 from sdarts_lite import supernet  # noqa: E402
 from sdarts_lite.optimizers import loss_and_grads, make_optimizer  # noqa: E402
 
 KINDS = ("weight", "single", "bilevel")
-FAST = "sdarts_lite"
+PACKAGE = ("fused", "plain")  # the package's two forms (``fused=`` of ``supernet``)
+DIGITS_PRESETS = {"nb201": "digits", "darts": "darts-digits"}
+INSTALL = "install xautodl to compare with it: pip install --no-deps xautodl"
 
 
 def have_xautodl() -> bool:
@@ -66,32 +85,59 @@ def have_xautodl() -> bool:
     return True
 
 
-def reference_name() -> str:
-    return "xautodl" if have_xautodl() else "plain"
+@dataclass(frozen=True)
+class Setting:
+    """One table: a space at one size; ``impls`` timed together, the first the ratio's reference,
+    ``context`` those timed alongside that are not the same function."""
+
+    space: str
+    C: int
+    N: int
+    batch: int
+    impls: tuple[str, ...]
+    context: tuple[str, ...] = ()
+
+    def title(self, size: int) -> str:
+        cells = f"N={self.N} (cells per stage)" if self.space == "nb201" else f"{self.N} cells"
+        return f"{self.space}: C={self.C}, {cells}, batch {self.batch}, {size}x{size}"
 
 
-def reference_model(impl: str, C: int, N: int) -> torch.nn.Module:
-    return ref.xautodl_nb201(C, N) if impl == "xautodl" else supernet("nb201", C, N, fused=False)
+def settings(args) -> list[Setting]:
+    xautodl = have_xautodl()
+    out = []
+    if "nb201" in args.spaces:
+        out.append(Setting("nb201", args.C, args.N, args.batch, ("xautodl" if xautodl else "plain", "fused")))
+    if "darts" in args.spaces:
+        out += [Setting("darts", args.C, args.darts_layers, batch, ("plain", "fused"), ("xautodl",) * xautodl)
+                for batch in args.darts_batches]
+    return out
+
+
+def build(space: str, impl: str, C: int, N: int) -> torch.nn.Module:
+    if impl in PACKAGE:
+        return supernet(space, C, N, fused=impl == "fused")
+    if space == "nb201":
+        return reference_nb201.xautodl_nb201(C, N)
+    return reference_darts.xautodl_darts(C)  # 6 cells: the nearest to 8 that its NASNet layout builds
 
 
 class Runner:
     """One implementation, one kind of step: a model, its optimizers, a ``step()``."""
 
-    def __init__(self, impl: str, kind: str, args, device: torch.device, seed: int = 0):
+    def __init__(self, setting: Setting, impl: str, kind: str, args, device: torch.device,
+                 batch: int | None = None, seed: int = 0):
         torch.manual_seed(seed)
         self.impl, self.kind, self.device = impl, kind, device
-        C, N, B, S = args.C, args.N, args.batch, args.size
+        B, S = batch or setting.batch, args.size
         self.train = (torch.randn(B, 3, S, S, device=device), torch.randint(0, 10, (B,), device=device))
         self.valid = (torch.randn(B, 3, S, S, device=device), torch.randint(0, 10, (B,), device=device))
-        amp = device.type == "cuda" and args.amp != "off"
-        self.autocast = (lambda: torch.autocast("cuda", torch.bfloat16)) if impl == FAST and amp else (
-            contextlib.nullcontext)
-        if impl == FAST:
-            self.model = supernet("nb201", C, N).to(device)
+        amp = device.type == "cuda" and args.amp != "off" and impl in PACKAGE
+        self.autocast = (lambda: torch.autocast("cuda", torch.bfloat16)) if amp else contextlib.nullcontext
+        self.model = build(setting.space, impl, setting.C, setting.N).to(device)
+        if impl in PACKAGE:
             self.opt = make_optimizer("bilevel" if kind == "bilevel" else "single", self.model, epochs=50)
         else:
-            self.model = reference_model(impl, C, N).to(device)
-            alphas = [p for n, p in self.model.named_parameters() if n in ("arch_parameters", "alphas")]
+            alphas = [p for n, p in self.model.named_parameters() if n.startswith("arch_")]
             self.weights = [p for p in self.model.parameters() if all(p is not a for a in alphas)]
             self.w_opt = torch.optim.SGD(self.weights, lr=0.025, momentum=0.9, nesterov=True,
                                          weight_decay=5e-4)
@@ -104,12 +150,12 @@ class Runner:
 
     def step(self) -> None:
         with self.autocast():
-            if self.impl == FAST:
-                self.fast_step()
+            if self.impl in PACKAGE:
+                self.package_step()
             else:
                 self.reference_step()
 
-    def fast_step(self) -> None:
+    def package_step(self) -> None:
         if self.kind == "weight":
             _, _, grads = loss_and_grads(self.model, self.train, self.opt.weights)
             self.opt.update_weights(grads)
@@ -155,6 +201,29 @@ def timed_step(runner: Runner) -> tuple[float, float | None]:
     return seconds, peak
 
 
+def matmul_peak(device: torch.device, n: int = 2048, tries: int = 5) -> float:
+    """The float32 matrix-multiply peak (FLOP/s): the best of ``tries`` n x n products."""
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    torch.mm(a, b)
+    best = float("inf")
+    for _ in range(tries):
+        sync(device)
+        start = time.perf_counter()
+        torch.mm(a, b)
+        sync(device)
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best
+
+
+def step_flops(setting: Setting, impl: str, kind: str, args, device: torch.device, batch: int = 2) -> float:
+    """FLOPs of one step at the setting's batch: counted at a small batch (convolutions and matrix
+    products are linear in it) on the readable form for either package form, on xautodl's own."""
+    runner = Runner(setting, "plain" if impl == "fused" else impl, kind, args, device, batch=batch)
+    with FlopCounterMode(display=False) as counter:
+        runner.step()
+    return counter.get_total_flops() * setting.batch / batch
+
+
 def status_bytes(field: str) -> int:
     """VmRSS (resident now) or VmHWM (resident at most) of this process, from /proc/self/status."""
     with open("/proc/self/status") as f:
@@ -162,11 +231,11 @@ def status_bytes(field: str) -> int:
     return int(line.split()[1]) * 1024
 
 
-def cpu_peak_child(impl: str, kind: str, args) -> int:
+def cpu_peak_child(setting: Setting, impl: str, kind: str, args) -> int:
     """In a fresh process: peak RSS during two steps above the RSS before them (bytes)."""
     if args.threads:
         torch.set_num_threads(args.threads)
-    runner = Runner(impl, kind, args, torch.device("cpu"))
+    runner = Runner(setting, impl, kind, args, torch.device("cpu"))
     with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as f:
         f.write("5")  # reset VmHWM to the current RSS (Linux >= 4.0)
     before = status_bytes("VmRSS")
@@ -175,39 +244,47 @@ def cpu_peak_child(impl: str, kind: str, args) -> int:
     return max(0, status_bytes("VmHWM") - before)
 
 
-def cpu_peaks(impls, args) -> dict:
+def cpu_peaks(setting: Setting, args) -> dict:
     ctx = multiprocessing.get_context("spawn")
     peaks = {}
     with ctx.Pool(1, maxtasksperchild=1) as pool:  # one fresh process per measurement
         for kind in KINDS:
-            for impl in impls:
-                peaks[impl, kind] = pool.apply(cpu_peak_child, (impl, kind, args))
+            for impl in setting.impls:
+                peaks[impl, kind] = pool.apply(cpu_peak_child, (setting, impl, kind, args))
     return peaks
 
 
-def check_same_function(args, device: torch.device, impl: str) -> float:
-    """Largest |logit difference| between the two supernets carrying the same weights (float32)."""
+def check_same_function(setting: Setting, args, device: torch.device) -> float:
+    """Largest |logit difference| between the fused supernet and the reference carrying the same
+    weights (float32)."""
     torch.manual_seed(0)
-    fast = supernet("nb201", args.C, args.N).to(device)
-    other = reference_model(impl, args.C, args.N).to(device)
-    with torch.no_grad():
-        fast.alphas.normal_()
-    (ref.copy_weights_to_xautodl if impl == "xautodl" else ref.copy_weights)(fast, other)
+    reference, fused = (build(setting.space, impl, setting.C, setting.N).to(device) for impl in setting.impls)
+    if setting.space == "nb201":
+        with torch.no_grad():
+            fused.alphas.normal_()
+        (reference_nb201.copy_weights_to_xautodl if setting.impls[0] == "xautodl"
+         else reference_nb201.copy_weights)(fused, reference)
+    else:
+        with torch.no_grad():
+            for a in reference.arch_parameters():
+                a.normal_()
+        reference_darts.copy_plain_to_fused(reference, fused)
     x = torch.randn(8, 3, args.size, args.size, device=device)
     with torch.no_grad():
-        out = other(x)
+        out = reference(x)
         out = out[1] if isinstance(out, tuple) else out
-        return float((fast(x) - out).abs().max())
+        return float((fused(x) - out).abs().max())
 
 
-def bench_steps(args, device: torch.device) -> None:
-    other = reference_name()
-    impls = (other, FAST)
-    print(f"check: max |logits(sdarts_lite) - logits({other})| with the same weights = "
-          f"{check_same_function(args, device, other):.2e}")
-    runners = {(impl, kind): Runner(impl, kind, args, device) for kind in KINDS for impl in impls}
+def bench_steps(setting: Setting, args, device: torch.device) -> None:
+    impls = setting.impls + setting.context
+    print(f"\n== {setting.title(args.size)}")
+    print(f"check: max |logits(fused) - logits({setting.impls[0]})| with the same weights = "
+          f"{check_same_function(setting, args, device):.2e}")
+    runners = {(impl, kind): Runner(setting, impl, kind, args, device) for kind in KINDS for impl in impls}
     times = {key: [] for key in runners}
     peaks = {key: 0 for key in runners}
+    peak_flops = matmul_peak(device)
     for round_ in range(args.warmup + args.repeats):
         for kind in KINDS:
             for impl in impls if round_ % 2 == 0 else impls[::-1]:
@@ -218,38 +295,45 @@ def bench_steps(args, device: torch.device) -> None:
                         peaks[impl, kind] = max(peaks[impl, kind], peak)
         print(f"  round {round_ + 1}/{args.warmup + args.repeats}"
               f"{' (warm-up)' if round_ < args.warmup else ''} done", file=sys.stderr)
-    if device.type == "cpu" and not args.no_memory:
+    peak_flops = max(peak_flops, matmul_peak(device))
+    flops = {(impl, kind): step_flops(setting, impl, kind, args, device) for kind in KINDS for impl in impls}
+    memory = not (device.type == "cpu" and args.no_memory)
+    if device.type == "cpu" and memory:
         print("  measuring peak memory in child processes ...", file=sys.stderr)
-        peaks = cpu_peaks(impls, args)
-    amp = " (bf16 autocast)" if device.type == "cuda" and args.amp != "off" else ""
-    print(f"\nC={args.C} N={args.N} batch {args.batch} {args.size}x{args.size}, device {device}{amp}, "
-          f"{torch.get_num_threads()} threads, median of {args.repeats} alternated steps after {args.warmup} "
-          f"warm-up")
-    mem = "memory not measured" if device.type == "cpu" and args.no_memory else (
-        "peak MiB above model+optimizer+batches")
-    header = f"{'step':8s} | {other + ' s':>11s} | {FAST + ' s':>13s} | {'ratio':>5s} | {mem}"
+        peaks = cpu_peaks(setting, args)
+    cuda_amp = device.type == "cuda" and args.amp != "off"
+    amp = " (bf16 autocast for the package's supernets)" if cuda_amp else ""
+    print(f"device {device}{amp}, {torch.get_num_threads()} threads, median of {args.repeats} alternated "
+          f"steps after {args.warmup} warm-up; fp32 matmul peak {peak_flops / 1e9:.0f} GFLOP/s")
+    ref, fused = setting.impls
+    header = (f"{'step':8s} | {ref + ' s':>9s} | {fused + ' s':>9s} | {'ratio':>5s} | {'GFLOP':>6s} | "
+              f"fraction of peak {ref} / {fused}"
+              + (" | peak MiB above model+optimizer+batches" if memory else "")
+              + "".join(f" | {impl} s, fraction (not equal math)" for impl in setting.context))
     print(header)
     print("-" * len(header))
     for kind in KINDS:
-        a, b = (statistics.median(times[impl, kind]) for impl in impls)
-        line = f"{kind:8s} | {a:11.3f} | {b:13.3f} | {a / b:5.2f} |"
-        if not (device.type == "cpu" and args.no_memory):
-            line += f" {other} {peaks[other, kind] / 2**20:7.0f}, {FAST} {peaks[FAST, kind] / 2**20:7.0f}"
+        a, b = (statistics.median(times[impl, kind]) for impl in setting.impls)
+        line = (f"{kind:8s} | {a:9.3f} | {b:9.3f} | {a / b:5.2f} | {flops[fused, kind] / 1e9:6.1f} | "
+                f"{flops[ref, kind] / a / peak_flops:.2f} / {flops[fused, kind] / b / peak_flops:.2f}")
+        if memory:
+            line += f" | {ref} {peaks[ref, kind] / 2**20:5.0f}, {fused} {peaks[fused, kind] / 2**20:5.0f}"
+        for impl in setting.context:
+            c = statistics.median(times[impl, kind])
+            line += f" | {c:.3f}, {flops[impl, kind] / c / peak_flops:.2f}"
         print(line)
-    if other != "xautodl":
-        print(f"\n(the reference was the readable per-edge supernet, fused=False: {INSTALL})")
+    if setting.space == "nb201" and ref != "xautodl":
+        print(f"(the reference was the readable per-edge supernet, fused=False: {INSTALL})")
 
 
-INSTALL = "install xautodl to compare with it: pip install --no-deps xautodl"
-
-
-def digits_epochs(factory, args, device: torch.device) -> list[float]:
-    """Seconds per epoch (after the first) of a Single-DARTS search on the digits preset."""
+def digits_epochs(preset: str, factory, args, device: torch.device) -> list[float]:
+    """Seconds per epoch (after the first) of a Single-DARTS search on a digits preset."""
     search_module = sys.modules["sdarts_lite.search"]
     original = search_module.supernet
     search_module.supernet = factory
     try:
-        history = sdarts_lite.search(mode="single", epochs=args.digits_epochs, progress=False, device=device)
+        history = sdarts_lite.search(preset=preset, mode="single", epochs=args.digits_epochs, progress=False,
+                                     device=device)
     finally:
         search_module.supernet = original
     ends = [e.seconds for e in history.epochs]
@@ -261,13 +345,13 @@ def plain_factory(space, C, N, num_classes, in_channels, input_size, activation=
     return supernet(space, C, N, num_classes, in_channels, input_size, activation, fused=False)
 
 
-def bench_digits(args, device: torch.device) -> None:
+def bench_digits(preset: str, args, device: torch.device) -> None:
     runs = {"before (readable per-edge)": plain_factory, "after (fused)": supernet}
     seconds = {name: [] for name in runs}
     for round_ in range(args.digits_rounds):
         for name, factory in runs.items() if round_ % 2 == 0 else list(runs.items())[::-1]:
-            seconds[name] += digits_epochs(factory, args, device)
-    print(f"\ndigits preset, sdarts_lite.search(mode='single'), {args.digits_epochs} epochs x "
+            seconds[name] += digits_epochs(preset, factory, args, device)
+    print(f"\n{preset} preset, sdarts_lite.search(mode='single'), {args.digits_epochs} epochs x "
           f"{args.digits_rounds} alternated runs (first epoch of each run left out), median s/epoch:")
     for name, values in seconds.items():
         print(f"  {name:24s} {statistics.median(values):7.3f}   {[round(v, 3) for v in values]}")
@@ -278,17 +362,20 @@ def bench_digits(args, device: torch.device) -> None:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    parser.add_argument("--spaces", nargs="+", choices=("nb201", "darts"), default=["nb201", "darts"])
     parser.add_argument("--repeats", type=int, default=5, help="timed steps per implementation and kind")
     parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
     parser.add_argument("--C", type=int, default=16)
-    parser.add_argument("--N", type=int, default=5)
-    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--N", type=int, default=5, help="nb201: cells per stage")
+    parser.add_argument("--batch", type=int, default=64, help="nb201's batch")
+    parser.add_argument("--darts-layers", type=int, default=8, help="darts: cells in all")
+    parser.add_argument("--darts-batches", type=int, nargs="+", default=[32, 64])
     parser.add_argument("--size", type=int, default=32, help="input height and width")
     parser.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: torch's default)")
     parser.add_argument("--amp", choices=("on", "off"), default="on",
-                        help="CUDA only: bf16 autocast for sdarts_lite (default on)")
+                        help="CUDA only: bf16 autocast for the package's supernets (default on)")
     parser.add_argument("--no-memory", action="store_true", help="CPU: skip the peak-memory child processes")
-    parser.add_argument("--digits", action="store_true", help="also time search epochs on the digits preset")
+    parser.add_argument("--digits", action="store_true", help="also time search epochs on the digits presets")
     parser.add_argument("--digits-only", action="store_true", help="only the digits measurement")
     parser.add_argument("--digits-epochs", type=int, default=3)
     parser.add_argument("--digits-rounds", type=int, default=2)
@@ -301,12 +388,14 @@ def main(argv=None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     if not have_xautodl():
-        print(f"xautodl is not installed ({INSTALL}); comparing against the readable per-edge "
-              "supernet (fused=False) instead.")
+        print(f"xautodl is not installed ({INSTALL}); NAS-Bench-201 is compared against the readable "
+              "per-edge supernet (fused=False) instead, and the DARTS space has no context row.")
     if not args.digits_only:
-        bench_steps(args, device)
+        for setting in settings(args):
+            bench_steps(setting, args, device)
     if args.digits or args.digits_only:
-        bench_digits(args, device)
+        for space in args.spaces:
+            bench_digits(DIGITS_PRESETS[space], args, device)
 
 
 if __name__ == "__main__":

@@ -48,13 +48,13 @@ def supernet(space: str = "nb201", C: int = 16, N: int = 5, num_classes: int = 1
     """The supernet of a search space.  ``N``: cells per stage (nb201) or cells in all (darts);
     ``input_size``: nb201 only, checked against its two reductions (the DARTS space takes any even
     size and refuses the argument); ``activation``: softmax (DARTS) or sigmoid relaxation of alpha
-    (``relaxation.py``); ``fused``: NAS-Bench-201's fast per-source-node cells, or (``False``) the
-    readable per-edge MixedOps.  The DARTS space has only the per-edge form so far and builds it
-    either way."""
+    (``relaxation.py``); ``fused``: the fast per-source-node cells, or (``False``) the readable
+    per-edge MixedOps (``spaces/*/supernet.py`` say how the two compute the same sum)."""
     check_space(space)
     if space == "nb201":
         return NB201Supernet(C, N, num_classes, in_channels, input_size, activation, fused=fused)
     if input_size is not None:
         raise ValueError(f"input_size: the darts space takes any image size divisible by 4 and is not "
                          f"told it; leave input_size=None (got {input_size!r})")
-    return DartsSupernet(C, layers=N, num_classes=num_classes, in_channels=in_channels, activation=activation)
+    return DartsSupernet(C, layers=N, num_classes=num_classes, in_channels=in_channels, activation=activation,
+                         fused=fused)

@@ -91,7 +91,7 @@ def by_node(cell):
 @pytest.mark.parametrize("genotype", [DARTS_V2, ALL_OPS], ids=["DARTS_V2", "all_ops"])
 def test_one_hot_supernet_computes_the_discrete_network(genotype):
     torch.manual_seed(0)
-    sup = DartsSupernet(C=4, layers=4, num_classes=5, in_channels=2)
+    sup = DartsSupernet(C=4, layers=4, num_classes=5, in_channels=2, fused=False)  # weights copied by hand
     net = DartsNetwork(genotype, C=4, layers=4, num_classes=5, in_channels=2, affine=False)
     with torch.no_grad():
         sup.alphas_normal.copy_(one_hot_alphas(genotype.normal))
@@ -196,13 +196,15 @@ def test_malformed_genotypes_name_the_bad_part(text, match):
         DartsGenotype.parse(text)
 
 
-def tiny_supernet():
+def tiny_supernet(fused=True):
     torch.manual_seed(3)
-    return DartsSupernet(C=2, layers=2, num_classes=3, in_channels=1, reductions=(1,))  # normal, reduce
+    return DartsSupernet(C=2, layers=2, num_classes=3, in_channels=1, reductions=(1,),  # normal, reduce
+                         fused=fused)
 
 
-def test_supernet_interface():
-    net = tiny_supernet()
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "readable"])
+def test_supernet_interface(fused):
+    net = tiny_supernet(fused)
     assert [tuple(a.shape) for a in net.arch_parameters()] == [(14, 8), (14, 8)]
     n_weights = sum(p.numel() for p in net.weight_parameters())
     assert n_weights + 2 * 14 * 8 == sum(p.numel() for p in net.parameters())
@@ -213,9 +215,10 @@ def test_supernet_interface():
     assert isinstance(net.genotype(), DartsGenotype)
 
 
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "readable"])
 @pytest.mark.parametrize("mode, order", [("single", 1), ("bilevel", 1), ("bilevel", 2)])
-def test_every_optimizer_steps_the_darts_supernet(mode, order):
-    net = tiny_supernet()
+def test_every_optimizer_steps_the_darts_supernet(mode, order, fused):
+    net = tiny_supernet(fused)
     g = torch.Generator().manual_seed(5)
     make = lambda: (torch.randn(4, 1, 8, 8, generator=g), torch.randint(0, 3, (4,), generator=g))
     train, valid = make(), make()
@@ -227,11 +230,11 @@ def test_every_optimizer_steps_the_darts_supernet(mode, order):
     assert any(not torch.equal(b, w) for b, w in zip(weights, net.weight_parameters()))
 
 
-def trained_supernet(genotype):
+def trained_supernet(genotype, fused=True):
     """A supernet with random weights, whose BN running statistics have seen a few batches, set
     one-hot on ``genotype``."""
     torch.manual_seed(1)
-    sup = DartsSupernet(C=4, layers=4, num_classes=5, in_channels=2)  # normal, reduce, reduce, normal
+    sup = DartsSupernet(C=4, layers=4, num_classes=5, in_channels=2, fused=fused)  # normal, reduce x2, normal
     for p in sup.weight_parameters():  # no accidental agreement through default initialisation
         torch.nn.init.normal_(p.data, std=0.5)
     with torch.no_grad():
@@ -241,12 +244,13 @@ def trained_supernet(genotype):
     return sup
 
 
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "readable"])
 @pytest.mark.parametrize("genotype", [DARTS_V2, ALL_OPS], ids=["DARTS_V2", "all_ops"])
 @pytest.mark.parametrize("mode", ["train", "eval"])
-def test_set_onehot_and_discretize_give_the_same_function(genotype, mode):
+def test_set_onehot_and_discretize_give_the_same_function(genotype, mode, fused):
     """In training mode (batch statistics) and in evaluation mode (the running statistics the
     discrete network must carry over), through normal and reduction cells."""
-    sup = trained_supernet(genotype)
+    sup = trained_supernet(genotype, fused)
     assert [c.reduction for c in sup.cells] == [False, True, True, False]
     w = sup.edge_weights()
     assert set(w.unique().tolist()) == {0.0, 1.0} and torch.equal(w.sum(1), torch.ones(28))
@@ -265,9 +269,10 @@ def test_set_onehot_and_discretize_give_the_same_function(genotype, mode):
     assert not torch.allclose(sup(x), net(x), atol=1e-3)
 
 
-def test_discretize_carries_the_running_statistics():
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "readable"])
+def test_discretize_carries_the_running_statistics(fused):
     """Without them the evaluation-mode outputs differ: the check above can fail."""
-    sup = trained_supernet(DARTS_V2)
+    sup = trained_supernet(DARTS_V2, fused)
     net = sup.discretize(DARTS_V2)
     for name, buffer in net.named_buffers():
         if "running" in name:

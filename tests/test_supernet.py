@@ -68,7 +68,7 @@ def test_both_spaces_implement_the_supernet_protocol_with_its_signatures():
         for name in methods:
             assert required(getattr(cls, name)) == required(getattr(Supernet, name)), (cls.__name__, name)
     for net in (supernet("nb201", C=2, N=1), supernet("nb201", C=2, N=1, fused=False),
-                supernet("darts", C=2, N=3)):
+                supernet("darts", C=2, N=3), supernet("darts", C=2, N=3, fused=False)):
         assert isinstance(net, Supernet)
 
 

@@ -4,20 +4,29 @@ eight operations,
     x_j = sum_{i<j} sum_o w_o(alpha_{(i,j)}) * o(x_i),     w = softmax (DARTS eq. 1-2) or sigmoid
 
 with one alpha matrix (14 edges x 8 ops) for the normal cells, ``alphas_normal``, and one for the
-reduction cells, ``alphas_reduce``.  The readable per-edge form only (``MixedOp``, ``SearchCell``).
+reduction cells, ``alphas_reduce``.  Two cells compute that sum, as in the NAS-Bench-201 space:
+``SearchCell``, the readable form (one ``MixedOp`` per edge, the equation as written, the way
+DARTS' own search code writes it), and ``FusedSearchCell``, the same sum organised by source node,
+which is what makes a search fast.  ``DartsSupernet(fused=...)`` picks one; the tests check that
+both compute the same outputs, gradients and BN statistics.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import EllipsisType
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ...relaxation import check_activation, mixing_weights
 from .genotypes import DARTS_EDGES, NODES, PRIMITIVES, STEPS, DartsGenotype, derive_darts_genotype
 from .network import DartsNetwork, DartsSkeleton, preprocessing
-from .ops import search_op
+from .ops import FactorizedReduce, batch_to_space, factorized_reduce, search_op, space_to_batch, stacked_ops
+
+OP = {name: PRIMITIVES.index(name) for name in PRIMITIVES}
+POOLS = ("max_pool_3x3", "avg_pool_3x3")
 
 
 class MixedOp(nn.Module):
@@ -49,21 +58,118 @@ class SearchCell(nn.Module):
                               for e, (i, to) in enumerate(DARTS_EDGES) if to == j))
         return torch.cat(states[2:], dim=1)
 
+    def edge_tensors(self, i: int, j: int, op: str) -> dict[str, tuple[torch.Tensor, EllipsisType]]:
+        """``op``'s parameters and BN statistics on edge i->j by its state-dict keys, each as the
+        tensor holding it and its rows there (all of them)."""
+        module = self.edges[DARTS_EDGES.index((i, j))].ops[OP[op]]
+        return {key: (t, ...) for key, t in module.state_dict(keep_vars=True).items()}
+
+
+class FusedSearchCell(nn.Module):
+    """``SearchCell``'s sum computed per source node rather than per edge, which is fast.  Node i
+    feeds the E nodes after it (E = 4, 4, 3, 2, 1 for nodes 0..4), every edge applying the same
+    eight operations to the same x_i with weights of its own, so the E edges are handled at once:
+
+    - ReLU(x_i) is computed once, shared by every sep_conv, dil_conv and FactorizedReduce leaving i;
+    - each operation is one module stacked over the E edges (``ops.stacked_ops``: the plain op's
+      layers with E x the channels, grouped by edge).  The first depthwise conv reads the C
+      channels of ReLU(x_i) with E kernels per channel, so x_i is never copied E times; the
+      pointwise convs run as one dense 1x1 conv with a block-diagonal weight up to
+      ``ops.DENSE_MAX`` channels (oneDNN is faster so), as a conv grouped by edge above;
+    - BN without affine is per channel: one BN serves the E edges (E x C channels, each with its
+      own running statistics), and the mixing weight of an op becomes its last BN's per-channel
+      scale, in training (batch statistics) and evaluation (running ones) alike;
+    - max_pool_3x3(x_i) and avg_pool_3x3(x_i) are computed once each, and so are their BN's batch
+      statistics; every edge's BN keeps (and updates) its own running statistics;
+    - ``none`` contributes zeros and is not computed; ``skip_connect`` adds w x_i on a stride-1
+      edge and is a stacked FactorizedReduce on the stride-2 edges of a reduction cell;
+    - an edge's terms are added to its target node in one step each: the weighted convs' sum,
+      then w x_i and the two pools (``addcmul``).
+
+    Two rewrites for oneDNN's fast kernels: a dilation-2 stride-1 conv is an ordinary conv on the
+    four pixel phases of the image (``ops.space_to_batch``); a FactorizedReduce (two 1x1 stride-2
+    convs, one shifted by a pixel) is one 2x2 stride-2 conv (``ops.factorized_reduce``).  The
+    parameters are the plain cell's, stacked edge after edge (``edge_tensors``).
+    """
+
+    def __init__(self, C_prev_prev: int, C_prev: int, C: int, reduction: bool, reduction_prev: bool):
+        super().__init__()
+        self.C, self.reduction, self.out_channels = C, reduction, STEPS * C
+        self.preprocess0, self.preprocess1 = preprocessing(C_prev_prev, C_prev, C, reduction_prev, False)
+        # targets[i]: the nodes fed by node i; edge_index[i]: their rows in the alpha matrix.
+        self.targets = [[j for j in NODES if j > i] for i in range(1 + STEPS)]
+        self.edge_index = [[DARTS_EDGES.index((i, j)) for j in t] for i, t in enumerate(self.targets)]
+        self.strides = [2 if reduction and i < 2 else 1 for i in range(1 + STEPS)]
+        self.nodes = nn.ModuleList(stacked_ops(C, len(targets), stride)
+                                   for targets, stride in zip(self.targets, self.strides))
+
+    def forward(self, s0: torch.Tensor, s1: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        pre0 = self.preprocess0
+        s0 = factorized_reduce(F.relu(s0), pre0) if isinstance(pre0, FactorizedReduce) else pre0(s0)
+        nodes, partial = [s0, self.preprocess1(s1)], {}  # partial[j]: the edges into j summed so far
+        for i, (ops, stride) in enumerate(zip(self.nodes, self.strides)):
+            x, w = nodes[i], weights[self.edge_index[i]]  # w: (edges leaving i) x 8
+            conv = self.weighted_convs(ops, F.relu(x), w, stride)  # edge k's C channels at k*C
+            free = [ops[name](x, w[:, OP[name]]) for name in POOLS]  # (z, scale, shift) per term
+            if stride == 1:  # skip_connect: the identity
+                free.append((x, w[:, OP["skip_connect"], None, None, None], None))
+            # (split, not slices: their gradients would come back in the NCHW layout)
+            for k, (j, term) in enumerate(zip(self.targets[i], conv.split(self.C, dim=1))):
+                for z, scale, shift in free:
+                    term = torch.addcmul(term, z, scale[k])
+                    term = term if shift is None else term + shift[k]
+                partial[j] = partial[j] + term if j in partial else term
+            if i >= 1:  # node i + 1 has all its inputs
+                nodes.append(partial.pop(i + 1))
+        return torch.cat(nodes[2:], dim=1)
+
+    def weighted_convs(self, ops: nn.ModuleDict, r: torch.Tensor, w: torch.Tensor,
+                       stride: int) -> torch.Tensor:
+        """sum_o w_o * o(r) over the ops with weights, for all edges leaving a node at once."""
+        scale = {name: w[:, OP[name]].repeat_interleave(self.C) for name in ops if name not in POOLS}
+        convs = [ops[name](r, scale[name]) for name in ("sep_conv_3x3", "sep_conv_5x5", "skip_connect")
+                 if name in ops]
+        dil = [(ops[name], scale[name]) for name in ("dil_conv_3x3", "dil_conv_5x5")]
+        if stride == 1 and r.shape[-1] % 2 == r.shape[-2] % 2 == 0:
+            phases = space_to_batch(r)  # dilation 2 -> undilated convs on the four pixel phases
+            (op3, s3), (op5, s5) = dil
+            convs.append(batch_to_space(op3(phases, s3, phases=True) + op5(phases, s5, phases=True)))
+        else:
+            convs += [op(r, s) for op, s in dil]
+        return sum(convs[1:], convs[0])
+
+    def edge_tensors(self, i: int, j: int, op: str) -> dict[str, tuple[torch.Tensor, slice | EllipsisType]]:
+        """``op``'s parameters and BN statistics on edge i->j by the plain op's state-dict keys,
+        each as the stacked tensor holding it and its rows there (a BN's step counter is shared)."""
+        k, E, ops = self.targets[i].index(j), len(self.targets[i]), self.nodes[i]
+        state = ops[op].state_dict(keep_vars=True) if op in ops else {}
+        return {key: (t, slice(k * len(t) // E, (k + 1) * len(t) // E) if t.dim() else ...)
+                for key, t in state.items()}
+
 
 class DartsSupernet(DartsSkeleton):
     """The DARTS search network: weights w in the cells, architecture alphas of the normal and the
-    reduction cells.  ``layers`` cells in all, reductions at ``reductions`` (default: DARTS')."""
+    reduction cells.  ``layers`` cells in all, reductions at ``reductions`` (default: DARTS').
+
+    ``fused=True`` (the default) builds the fast per-source-node cells, fed in the channels-last
+    memory layout that CPU (oneDNN) and GPU convolutions prefer; ``fused=False`` the readable
+    per-edge cells.
+    """
 
     def __init__(self, C: int = 16, layers: int = 8, num_classes: int = 10, in_channels: int = 3,
                  reductions: Sequence[int] | None = None, stem_multiplier: int = 3,
-                 activation: str = "softmax"):
-        super().__init__(SearchCell, C, layers, num_classes, in_channels, reductions, stem_multiplier)
+                 activation: str = "softmax", fused: bool = True):
+        super().__init__(FusedSearchCell if fused else SearchCell, C, layers, num_classes, in_channels,
+                         reductions, stem_multiplier)
         self.activation = check_activation(activation)
+        self.fused = fused
         self.alphas_normal = nn.Parameter(1e-3 * torch.randn(len(DARTS_EDGES), len(PRIMITIVES)))
         self.alphas_reduce = nn.Parameter(1e-3 * torch.randn(len(DARTS_EDGES), len(PRIMITIVES)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         normal, reduce = (mixing_weights(a, self.activation) for a in self.arch_parameters())
+        if self.fused:
+            x = x.contiguous(memory_format=torch.channels_last)
         s0 = s1 = self.stem(x)
         for cell in self.cells:
             s0, s1 = s1, cell(s0, s1, reduce if cell.reduction else normal)
@@ -104,7 +210,8 @@ class DartsSupernet(DartsSkeleton):
     def discretize(self, genotype: DartsGenotype | str) -> DartsNetwork:
         """The discrete network of ``genotype`` carrying this supernet's weights and its search-time
         BN (no affine; the running statistics too): under one-hot alpha on the same genotype both
-        compute the same function, in training and in evaluation mode."""
+        compute the same function, in training and in evaluation mode.  Each edge takes its op's
+        tensors (of a fused cell: its rows of the stacked ones)."""
         genotype = DartsGenotype.parse(genotype)
         check_representable(genotype, onehot=False)
         net = DartsNetwork(genotype, self.C, len(self.cells), self.classifier.out_features,
@@ -118,8 +225,8 @@ class DartsSupernet(DartsSkeleton):
             cell.preprocess1.load_state_dict(search_cell.preprocess1.state_dict())
             edges = genotype.reduce if search_cell.reduction else genotype.normal
             for k, (op, i) in enumerate(edges):
-                mixed = search_cell.edges[DARTS_EDGES.index((i, NODES[k // 2]))]
-                cell.ops[k].load_state_dict(mixed.ops[PRIMITIVES.index(op)].state_dict())
+                tensors = search_cell.edge_tensors(i, NODES[k // 2], op)
+                cell.ops[k].load_state_dict({key: t[rows] for key, (t, rows) in tensors.items()})
         return net.train(self.training)
 
 
