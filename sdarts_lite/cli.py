@@ -15,6 +15,7 @@ from .lookup import load_benchmark
 from .optimizers import MODES, ORDERS, STUDY_MODES
 from .relaxation import ACTIVATIONS
 from .reports import write_report, write_study_report
+from .runtime import DEVICES
 from .search import search
 from .study import BACKENDS, study
 from .summary import summary_lines
@@ -24,7 +25,8 @@ from .train import train_from_scratch
 # The SearchConfig fields that have a flag of the same name.
 SEARCH_FLAGS = ("space", "dataset", "image_size", "epochs", "batch_size", "C", "N", "w_lr", "arch_lr",
                 "activation", "augment", "curvature", "early_stop", "log_every")
-N_HELP = "cells per stage (nb201) or cells in all (darts)"
+N_HELP = "cells per stage (nb201) or cells in all (darts, at least 3)"
+DEVICE_HELP = f"{DEVICES}, each where torch can use it (default: cuda when present, else cpu)"
 
 
 class Parser(argparse.ArgumentParser):
@@ -60,7 +62,7 @@ def add_search_options(p: argparse.ArgumentParser, seed: bool = True) -> None:
                    help="DARTS-ES: stop once lambda_max grew by more than 1/0.75 within 5 epochs, "
                    "keeping the cell of 5 epochs before")
     p.add_argument("--log-every", type=int, default=None, help="record alphas every k steps too")
-    p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+    p.add_argument("--device", default=None, help=DEVICE_HELP)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--out", required=True, type=Path, help="output folder")
 
@@ -200,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--drop-path", type=float, default=0.0, help="DARTS: final drop-path probability")
     p.add_argument("--cutout", type=int, default=0, help="cutout square side (0: none)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default=None)
+    p.add_argument("--device", default=None, help=DEVICE_HELP)
     p.add_argument("--nb201", default=os.environ.get("SDARTS_NB201"),
                    help="NAS-Bench-201 table: also print the cell's benchmark accuracy")
     p.add_argument("--quiet", action="store_true")

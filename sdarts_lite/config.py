@@ -9,8 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from .checks import non_negative_int, non_negative_number, one_of, positive_int, positive_number
-from .data import DATASETS
+from .checks import (
+    finite,
+    non_negative_int,
+    non_negative_number,
+    one_of,
+    positive_int,
+    positive_number,
+    seed_value,
+)
+from .data import DATASETS, check_batch_size, check_image_size
 from .genotypes import check_space
 from .optimizers import MODES, ORDERS
 from .relaxation import check_activation
@@ -24,9 +32,10 @@ class SearchConfig:
     mode: str = "single"          # "single" (Single-DARTS) or "bilevel" (DARTS)
     order: int = 1                # bilevel only: 1 first-order, 2 second-order (unrolled)
     dataset: str = "cifar10"      # "digits", "cifar10", "cifar100"
-    image_size: int | None = None  # resize images (None: keep the dataset's size)
+    image_size: int | None = None  # resize images (None: keep the dataset's size; at least 4, at most
+                                   # 4x the dataset's own; darts: a multiple of 4)
     C: int = 16                   # channels of the first stage
-    N: int = 5                    # cells per stage (nb201) or cells in all (darts)
+    N: int = 5                    # cells per stage (nb201) or cells in all (darts, at least 3)
     epochs: int = 50
     batch_size: int = 64
     w_lr: float = 0.025           # SGD, cosine-annealed to w_lr_min
@@ -58,24 +67,45 @@ class SearchConfig:
         one_of("order", self.order, ORDERS)
         one_of("dataset", self.dataset, DATASETS)
         one_of("budget", self.budget, BUDGETS)
+        size = check_image_size(self.dataset, self.image_size)
         if self.augment is not None:
             non_negative_int("augment", self.augment)
-        if self.image_size is not None:
-            positive_int("image_size", self.image_size, minimum=4)
-        for name in ("C", "N", "epochs", "batch_size"):
+            if self.augment >= size:
+                raise ValueError(f"augment: a shift must be smaller than the {size}-pixel images, "
+                                 f"got {self.augment}")
+        for name in ("C", "N", "epochs"):
             positive_int(name, getattr(self, name))
+        check_batch_size(self.batch_size, size)
         for name in ("w_lr", "arch_lr", "grad_clip"):
             positive_number(name, getattr(self, name))
         for name in ("w_lr_min", "momentum", "w_weight_decay", "arch_weight_decay"):
             non_negative_number(name, getattr(self, name))
+        one_of("nesterov", self.nesterov, (True, False))
+        if self.nesterov and self.momentum == 0:
+            raise ValueError("momentum: Nesterov momentum (nesterov=True) needs momentum > 0, got 0; "
+                             "set nesterov=False for plain SGD")
+        betas = self.arch_betas
+        if not (isinstance(betas, (tuple, list)) and len(betas) == 2
+                and all(finite(b) and 0 <= b < 1 for b in betas)):
+            raise ValueError(f"arch_betas: must be two numbers in [0, 1) (Adam's), got {betas!r}")
         non_negative_int("log_every", self.log_every)
         non_negative_int("curvature", self.curvature)
-        if self.early_stop not in (True, False):
-            raise ValueError(f"early_stop: must be True or False, got {self.early_stop!r}")
+        one_of("early_stop", self.early_stop, (True, False))
         if self.early_stop and self.curvature != 1:
             raise ValueError(f"early_stop: needs lambda_max at every epoch (curvature=1), got curvature="
                              f"{self.curvature}")
-        non_negative_int("seed", self.seed)
+        seed_value("seed", self.seed)
+        if self.space == "darts":
+            # The supernet reduces at cells N//3 and 2N//3; below 3 cells every cell is a reduction cell and
+            # the normal cells' alphas never get a gradient: that is not a search.
+            if self.N < 3:
+                raise ValueError(f"N: the darts space needs at least 3 cells (a normal cell and the two "
+                                 f"reduction cells at N//3 and 2N//3), got {self.N}")
+            # Each reduction halves the image with FactorizedReduce (two stride-2 convolutions, one
+            # shifted by a pixel), which needs an even size: 4 is the smallest size that halves twice.
+            if size % 4:
+                raise ValueError(f"image_size: the darts space halves images twice and needs a multiple of 4 "
+                                 f"(4, 8, 12, ...), got {size}")
         return self
 
 

@@ -25,6 +25,8 @@ from .checks import one_of, positive_int
 from .shapes import make_shapes
 
 DATASETS = ("digits", "shapes", "cifar10", "cifar100")
+IMAGE_SIZES = {"digits": 8, "shapes": 12, "cifar10": 32, "cifar100": 32}  # each dataset's own size
+MAX_UPSCALE = 4  # image_size: at most this many times the dataset's own (resizing up adds no information)
 CIFAR_STATS = {  # per-channel mean and std of the training images
     "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
     "cifar100": ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)),
@@ -68,9 +70,7 @@ def default_root() -> Path:
 def load_dataset(name: str = "digits", root: str | os.PathLike | None = None, download: bool = True,
                  image_size: int | None = None) -> ImageData:
     """Load ``digits``, ``shapes``, ``cifar10`` or ``cifar100``; ``image_size`` resizes (bilinear)."""
-    one_of("dataset", name, DATASETS)
-    if image_size is not None:
-        positive_int("image_size", image_size, minimum=4)
+    check_image_size(name, image_size)
     if name == "digits":
         data = _digits()
     elif name == "shapes":
@@ -82,9 +82,38 @@ def load_dataset(name: str = "digits", root: str | os.PathLike | None = None, do
     return data
 
 
-def _resize(x: torch.Tensor, size: int) -> torch.Tensor:
-    y = F.interpolate(x.float(), size=(size, size), mode="bilinear", align_corners=False)
-    return y.round().clamp(0, 255).to(torch.uint8)
+def check_image_size(dataset: str, image_size: int | None) -> int:
+    """The side of the images ``dataset`` gives when resized to ``image_size`` (None: its own size).
+    At least 4 (the networks halve an image twice); at most ``MAX_UPSCALE`` times the dataset's
+    own size, beyond which resizing only fills memory."""
+    one_of("dataset", dataset, DATASETS)
+    own = IMAGE_SIZES[dataset]
+    if image_size is None:
+        return own
+    positive_int("image_size", image_size, minimum=4)
+    if image_size > MAX_UPSCALE * own:
+        raise ValueError(f"image_size: at most {MAX_UPSCALE * own} for {dataset} ({MAX_UPSCALE} x its own "
+                         f"{own} pixels; resizing up adds no information), got {image_size}")
+    return image_size
+
+
+def check_batch_size(batch_size: int, image_size: int) -> int:
+    """Refuse batches of one 4-pixel image: two halvings leave 1x1 maps, one value per channel,
+    which batch norm cannot normalise in training."""
+    positive_int("batch_size", batch_size)
+    if batch_size == 1 and image_size <= 4:
+        raise ValueError(f"batch_size: one {image_size}-pixel image per batch leaves one value per channel "
+                         "after two halvings, too few for batch norm; use batch_size >= 2 or larger images")
+    return batch_size
+
+
+def _resize(x: torch.Tensor, size: int, chunk: int = 1024) -> torch.Tensor:
+    """Bilinear resizing, ``chunk`` images at a time (a float copy of all of CIFAR would not fit)."""
+    out = torch.empty(*x.shape[:2], size, size, dtype=torch.uint8)
+    for k in range(0, len(x), chunk):
+        y = F.interpolate(x[k:k + chunk].float(), size=(size, size), mode="bilinear", align_corners=False)
+        out[k:k + chunk] = y.round().clamp(0, 255).to(torch.uint8)
+    return out
 
 
 def _digits(test_fraction: float = 0.2) -> ImageData:
@@ -158,8 +187,9 @@ class Batches:
     def __init__(self, x: torch.Tensor, y: torch.Tensor, data: ImageData, batch_size: int,
                  generator: torch.Generator | None = None, shift: int = 0, flip: bool = False,
                  steps: int | None = None):
+        positive_int("batch_size", batch_size)
         if len(y) < batch_size and generator is not None:
-            raise ValueError(f"batch_size {batch_size} exceeds the {len(y)} images of this split")
+            raise ValueError(f"batch_size: {batch_size} exceeds the {len(y)} images it draws from")
         self.x, self.y, self.batch_size, self.generator = x, y, batch_size, generator
         self.shift, self.flip = shift, flip
         full = len(y) // batch_size if generator is not None else -(-len(y) // batch_size)

@@ -24,7 +24,7 @@ from .curvature import ES_RATIO, Curvature, early_stop_epoch
 from .data import Batches, ImageData, load_dataset
 from .history import EpochRecord, History, StepRecord
 from .optimizers import Batch, Optimizer, StepResult, make_optimizer
-from .runtime import default_device, evaluate, seed_everything
+from .runtime import check_device, evaluate, seed_everything
 from .supernet import Supernet, supernet
 
 
@@ -41,7 +41,7 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
     the search (the history says ``stopped``).
     """
     config = make_config(preset, **overrides) if config is None else checked(config, overrides)
-    device = torch.device(device) if device is not None else default_device()
+    device = check_device(device)
     data = data or load_dataset(config.dataset, image_size=config.image_size)
     seed_everything(config.seed)
     input_size = data.image_size if config.space == "nb201" else None  # the DARTS space is not told it
@@ -113,9 +113,14 @@ def search_streams(data: ImageData, config: SearchConfig, split: bool,
     ``steps``: as many batches per epoch as bi-level takes from a half)."""
     shift = data.shift if config.augment is None else config.augment
     augment = dict(shift=shift, flip=data.flip and shift > 0)
+    half = len(data.halves()[0][1])
+    if (split or config.budget == "steps") and config.batch_size > half:
+        why = "bi-level's two streams" if split else "budget 'steps' counts steps in it"
+        raise ValueError(f"batch_size: {config.batch_size} exceeds the {half} images of half the search set "
+                         f"({why})")
     if split:
         return [Batches(x, y, data, config.batch_size, generator, **augment) for x, y in data.halves()]
-    steps = len(data.halves()[0][1]) // config.batch_size if config.budget == "steps" else None
+    steps = half // config.batch_size if config.budget == "steps" else None
     return [Batches(data.search_x, data.search_y, data, config.batch_size, generator, steps=steps, **augment)]
 
 

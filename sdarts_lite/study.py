@@ -4,15 +4,21 @@ Ray cluster, and summarises each mode over seeds.
 
 Each run writes ``OUT/<mode>/seed<k>/history.json`` (and its checkpoint); a rerun skips the runs
 whose history is complete and resumes the others.  Every run uses the same number of torch
-threads (``threads``), so parallel and serial studies give bit-identical results on CPU.  A study
-returns its summary and the runs' histories; plots and reports are the caller's (the CLI writes
-``report.html``).
+threads (``threads``), so parallel and serial studies give bit-identical results on CPU.  Local
+worker processes die with the study (``die_with_parent``), so a study killed even by SIGKILL and
+run again ends as an uninterrupted one does.  A study returns its summary and the runs'
+histories; plots and reports are the caller's (the CLI writes ``report.html``).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import signal
+import sys
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
 from multiprocessing import get_context
@@ -27,6 +33,7 @@ from .checks import non_negative_int, one_of, positive_int
 from .config import BUDGETS, SearchConfig, make_config
 from .history import History
 from .optimizers import STUDY_MODES
+from .runtime import check_device
 from .search import search
 from .summary import contrasts, measures, summarise
 
@@ -39,6 +46,29 @@ class StudyResult(NamedTuple):
 
     summary: dict
     histories: dict[str, list[History]]
+
+
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
+
+
+def die_with_parent(parent: int) -> None:
+    """A local worker's initializer: end this worker when the study process ``parent`` ends, even by
+    SIGKILL, so that no orphan goes on writing into the folders a rerun resumes from (nor idles on
+    forever).  On Linux the kernel kills the worker at once (``prctl(PR_SET_PDEATHSIG)``; the pool's
+    processes are started by the thread that calls ``study``, which outlives them); elsewhere a
+    thread checks every second whether the parent is still there."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    else:
+        threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the lines above took effect
+        os._exit(1)
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def run_one(config: dict, out: str, threads: int, device: str | None = None) -> dict:
@@ -108,6 +138,10 @@ def study(modes: list[str] | tuple[str, ...] = ("single", "bilevel1", "bilevel2"
     one_of("backend", backend, BACKENDS)
     positive_int("seeds", seeds)
     non_negative_int("first_seed", first_seed)
+    positive_int("threads", threads)
+    if workers is not None:
+        positive_int("workers", workers)
+    check_device(device)  # here, not in every worker
     lookup = None
     if nb201 is not None:
         from .lookup import load_benchmark
@@ -168,7 +202,8 @@ def _execute(jobs: list[tuple], backend: str, workers: int | None, threads: int,
         finally:
             torch.set_num_threads(previous)
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                             initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(run_one, *job): k for k, job in enumerate(jobs)}
         for future in as_completed(futures):
             yield futures[future], future.result()

@@ -45,11 +45,12 @@ class Supernet(Protocol):
 
 def supernet(space: str = "nb201", C: int = 16, N: int = 5, num_classes: int = 10, in_channels: int = 3,
              input_size: int | None = None, activation: str = "softmax", fused: bool = True) -> Supernet:
-    """The supernet of a search space.  ``N``: cells per stage (nb201) or cells in all (darts);
-    ``input_size``: nb201 only, checked against its two reductions (the DARTS space takes any even
-    size and refuses the argument); ``activation``: softmax (DARTS) or sigmoid relaxation of alpha
-    (``relaxation.py``); ``fused``: the fast per-source-node cells, or (``False``) the readable
-    per-edge MixedOps (``spaces/*/supernet.py`` say how the two compute the same sum)."""
+    """The supernet of a search space.  ``N``: cells per stage (nb201) or cells in all (darts, at
+    least 3); ``input_size``: nb201 only, checked against its two reductions (the DARTS space takes
+    any size divisible by 4 and refuses the argument); ``activation``: softmax (DARTS) or sigmoid
+    relaxation of alpha (``relaxation.py``); ``fused``: the fast per-source-node cells, or
+    (``False``) the readable per-edge MixedOps (``spaces/*/supernet.py`` say how the two compute the
+    same sum)."""
     check_space(space)
     if space == "nb201":
         return NB201Supernet(C, N, num_classes, in_channels, input_size, activation, fused=fused)

@@ -23,11 +23,18 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .checks import non_negative_int, non_negative_number, positive_int, positive_number, probability
-from .data import Batches, ImageData, load_dataset
+from .checks import (
+    non_negative_int,
+    non_negative_number,
+    positive_int,
+    positive_number,
+    probability,
+    seed_value,
+)
+from .data import Batches, ImageData, check_batch_size, load_dataset
 from .genotypes import DartsGenotype, NB201Genotype, parse_genotype
 from .history import write_atomically
-from .runtime import default_device, evaluate, seed_everything
+from .runtime import check_device, evaluate, seed_everything
 from .spaces.darts.network import DartsNetwork
 from .spaces.nb201.network import NB201Network
 
@@ -86,8 +93,10 @@ def build_network(genotype: NB201Genotype | DartsGenotype, C: int, depth: int, d
     if isinstance(genotype, NB201Genotype):
         return NB201Network(genotype, C=C, N=depth, num_classes=data.num_classes,
                             in_channels=data.in_channels, input_size=data.image_size)
-    return DartsNetwork(genotype, C=C, layers=depth, num_classes=data.num_classes,
-                        in_channels=data.in_channels, auxiliary=auxiliary)
+    net = DartsNetwork(genotype, C=C, layers=depth, num_classes=data.num_classes,
+                       in_channels=data.in_channels, auxiliary=auxiliary)
+    net.check_image_size(data.image_size)
+    return net
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -160,13 +169,20 @@ def train_from_scratch(genotype: NB201Genotype | DartsGenotype | str, data: Imag
     for name, value in (("momentum", momentum), ("weight_decay", weight_decay),
                         ("auxiliary_weight", auxiliary_weight)):
         non_negative_number(name, value)
+    if recipe["nesterov"] and momentum == 0:
+        raise ValueError(f"momentum: the {space} recipe's Nesterov momentum needs momentum > 0, got 0")
     probability("drop_path_prob", drop_path_prob)
     non_negative_int("cutout_length", cutout_length)
+    seed_value("seed", seed)
     if space == "nb201" and (auxiliary or drop_path_prob):
         raise ValueError("auxiliary and drop_path_prob are DARTS-space options; "
                          "a NAS-Bench-201 cell trains without them")
+    device = check_device(device)
     data = load_dataset(data) if isinstance(data, str) else data
-    device = torch.device(device) if device is not None else default_device()
+    check_batch_size(batch_size, data.image_size)
+    if cutout_length > data.image_size:  # beyond the image's side, cutout mostly blanks whole images
+        raise ValueError(f"cutout_length: at most the {data.image_size}-pixel side of {data.name}'s images, "
+                         f"got {cutout_length}")
     settings = dict(epochs=epochs, C=C, depth=depth, batch_size=batch_size, lr=lr, momentum=momentum,
                     nesterov=recipe["nesterov"], weight_decay=weight_decay, grad_clip=grad_clip,
                     auxiliary=auxiliary, auxiliary_weight=auxiliary_weight, drop_path_prob=drop_path_prob,

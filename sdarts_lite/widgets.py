@@ -8,15 +8,18 @@ history that the search records; bad values are shown in the panel, never raised
 
 from __future__ import annotations
 
+import html
 import threading
+from dataclasses import fields
 
 import ipywidgets as w
 import plotly.graph_objects as go
 
-from .config import make_config
+from .config import SearchConfig, make_config
 from .genotypes import ops_and_edges
 from .history import History
 from .optimizers import STUDY_MODES
+from .runtime import check_device
 from .search import search
 from .viz import LAMBDA_TITLE, PARAM_FREE_COLOR, add_alpha_traces, alpha_figure, alpha_rows, alpha_series
 
@@ -59,7 +62,11 @@ class SearchPanel(w.VBox):
             template="plotly_white", height=170, width=560, margin=dict(l=50, r=10, t=30, b=35),
             title=dict(text=LAMBDA_TITLE, font_size=12), xaxis_title="epoch", showlegend=False))
         self.history: History | None = None
-        self.log_every, self.search_kwargs = log_every, search_kwargs
+        # search's keyword arguments: SearchConfig fields (C=4, N=1, ...) and the rest (device, out, ...)
+        names = {f.name for f in fields(SearchConfig)}
+        self.settings = {k: v for k, v in search_kwargs.items() if k in names}
+        self.log_every = log_every
+        self.search_kwargs = {k: v for k, v in search_kwargs.items() if k not in names}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.run_button.on_click(lambda _: self.run())
@@ -74,10 +81,12 @@ class SearchPanel(w.VBox):
         return self._thread is not None and self._thread.is_alive()
 
     def config(self):
-        """The SearchConfig the controls describe (raises ValueError naming a bad field)."""
+        """The SearchConfig the controls and the panel's settings describe (raises ValueError naming a
+        bad field)."""
         mode, order = STUDY_MODES[OPTIMIZERS[self.optimizer.value]]
-        return make_config(self.preset, mode=mode, order=order, arch_lr=self.arch_lr.value,
-                           epochs=self.epochs.value, seed=self.seed.value, log_every=self.log_every)
+        controls = dict(mode=mode, order=order, arch_lr=self.arch_lr.value, epochs=self.epochs.value,
+                        seed=self.seed.value, log_every=self.log_every)
+        return make_config(self.preset, **{**self.settings, **controls})
 
     def run(self) -> None:
         """Start a search in the background (what the Run button does)."""
@@ -85,8 +94,9 @@ class SearchPanel(w.VBox):
             return
         try:
             config = self.config()
+            check_device(self.search_kwargs.get("device"))
         except ValueError as err:
-            self.status.value = f"<span style='color:#c62828'>cannot run: {err}</span>"
+            self._show_error("cannot run", err)
             return
         self._stop.clear()
         self.history = None
@@ -116,9 +126,13 @@ class SearchPanel(w.VBox):
             self.status.value = (f"{ended} after {len(h.epochs)} epochs: <code>{h.genotype}</code>, "
                                  f"{edges} edges parameter-free")
         except Exception as err:  # noqa: BLE001 - shown in the panel, the thread must not die silently
-            self.status.value = f"<span style='color:#c62828'>search failed: {err}</span>"
+            self._show_error("search failed", err)
         finally:
             self.run_button.disabled, self.stop_button.disabled = False, True
+
+    def _show_error(self, what: str, err: Exception) -> None:
+        """The error's one-line message, as the command line prints it, in red after ``what``."""
+        self.status.value = f"<span style='color:#c62828'>{what}: {html.escape(str(err), quote=False)}</span>"
 
     def _update(self, history: History) -> bool:
         self.history = history

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import sdarts_lite as sl
+from sdarts_lite.runtime import check_device
 from sdarts_lite.train import train_from_scratch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,6 +89,43 @@ CASES = [
      FloatingPointError, ["diverged at epoch 1, step", "loss nan", "Last good checkpoint: none", "w_lr"]),
     ("unknown study mode", lambda p: sl.study(["trilevel"], seeds=1, out=p, progress=False), ValueError,
      ["modes", "trilevel"]),
+    # issue 16: the four that ended in a traceback (odd image sizes now work: test_supernet.py), and
+    # what Hypothesis found beyond them (tests/test_properties.py)
+    ("DARTS with fewer than 3 cells", lambda p: sl.make_config("darts-digits", N=2), ValueError,
+     ["N: the darts space needs at least 3 cells", "got 2"]),
+    ("DARTS supernet without a normal cell", lambda p: sl.DartsSupernet(C=4, layers=2), ValueError,
+     ["layers", "normal cell", "at least 3"]),
+    ("DARTS image size not divisible by 4", lambda p: sl.make_config("darts-digits", image_size=10),
+     ValueError, ["image_size", "multiple of 4", "got 10"]),
+    ("DARTS network on images it cannot halve twice",
+     lambda p: train_from_scratch(sl.DARTS_V2, sl.load_dataset("digits", image_size=6), depth=3),
+     ValueError, ["image size", "multiple of 4", "got 6"]),
+    ("a device torch does not know", lambda p: sl.search(device="tpu", **TINY), ValueError,
+     ["device: unknown 'tpu'", "cpu, cuda, cuda:N, mps"]),
+    ("a GPU that is not there", lambda p: sl.search(device="cuda:99", **TINY), ValueError,
+     ["device: cuda:99"]),
+    ("training on a device torch does not know", lambda p: train_from_scratch(BEST, device="TPU"), ValueError,
+     ["device: unknown 'TPU'"]),
+    ("learning rate beyond float32", lambda p: sl.make_config(w_lr=1e308), ValueError, ["w_lr", "3.4e+38"]),
+    ("Adam betas not a pair", lambda p: sl.make_config(arch_betas=(0.5,)), ValueError,
+     ["arch_betas", "[0, 1)"]),
+    ("Adam beta of 1", lambda p: sl.make_config(arch_betas=(1.0, 0.999)), ValueError, ["arch_betas"]),
+    ("Nesterov without momentum", lambda p: sl.make_config(momentum=0.0), ValueError,
+     ["momentum:", "nesterov=False"]),
+    ("seed beyond 32 bits", lambda p: sl.make_config(seed=2**32), ValueError, ["seed", "0..4294967295"]),
+    ("training seed below 0", lambda p: train_from_scratch(BEST, seed=-1), ValueError,
+     ["seed", "0..4294967295"]),
+    ("image size far beyond the dataset's", lambda p: sl.make_config(image_size=10**6), ValueError,
+     ["image_size", "at most 32 for digits"]),
+    ("shift as large as the image", lambda p: sl.make_config(augment=10**6), ValueError,
+     ["augment", "8-pixel images"]),
+    ("one 4-pixel image per batch", lambda p: sl.make_config(image_size=4, batch_size=1), ValueError,
+     ["batch_size", "batch norm"]),
+    ("batch beyond half the search set, budget steps",
+     lambda p: sl.search(**{**TINY, "budget": "steps", "batch_size": 720}), ValueError,
+     ["batch_size: 720", "719 images of half the search set"]),
+    ("cutout beyond the image", lambda p: train_from_scratch(BEST, cutout_length=10**30), ValueError,
+     ["cutout_length", "8-pixel side"]),
 ]
 
 
@@ -108,10 +146,18 @@ CLI_CASES = [
     ("unknown mode", ["search", "--mode", "trilevel"], ["--mode", "trilevel", "bilevel"]),
     ("unknown training dataset", ["train", "--genotype", "x", "--dataset", "mnist"], ["mnist", "shapes"]),
     ("malformed genotype", ["train", "--genotype", "bogus"], ["genotype", "bogus", "node groups"]),
+    ("DARTS with fewer than 3 cells", ["search", "--space", "darts", "--N", "2"], ["N:", "at least 3 cells"]),
+    ("DARTS image size not divisible by 4", ["search", "--preset", "darts-digits", "--image-size", "6"],
+     ["image_size", "multiple of 4"]),
+    ("a device torch does not know", ["search", "--device", "tpu"], ["device: unknown 'tpu'", "cuda:N"]),
+    pytest.param("CUDA without a GPU", ["train", "--genotype", BEST, "--device", "cuda"],
+                 ["device: cuda is not available on this machine", "use --device cpu"],
+                 marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")),
 ]
 
 
-@pytest.mark.parametrize("what, args, words", CLI_CASES, ids=[c[0] for c in CLI_CASES])
+@pytest.mark.parametrize("what, args, words", CLI_CASES,
+                         ids=[c.values[0] if hasattr(c, "values") else c[0] for c in CLI_CASES])
 def test_the_cli_refuses_bad_input_in_one_line(tmp_path, what, args, words):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run([sys.executable, "-m", "sdarts_lite", *args, "--out", str(tmp_path / "out")],
@@ -121,3 +167,23 @@ def test_the_cli_refuses_bad_input_in_one_line(tmp_path, what, args, words):
     assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
     assert all(w in lines[0] for w in words), lines[0]
     assert "Traceback" not in proc.stderr and not (tmp_path / "out").exists()
+
+
+def test_cuda_and_mps_are_accepted_where_torch_can_use_them_and_named_where_not():
+    """Issue 16: cpu always; cuda and cuda:N where torch sees that GPU; mps where its backend is
+    available; otherwise one line that says so (and, with no GPU at all, names --device cpu)."""
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    assert check_device("cpu") == torch.device("cpu")
+    assert check_device(None) == torch.device("cuda" if gpus else "cpu")
+    for k in range(gpus):
+        assert check_device(f"cuda:{k}") == torch.device("cuda", k)
+    with pytest.raises(ValueError) as err:
+        check_device(f"cuda:{gpus}")
+    assert str(err.value).endswith(f"this machine has {gpus} CUDA device(s), cuda:0..cuda:{gpus - 1}" if gpus
+                                   else "is not available on this machine (torch.cuda.is_available() is "
+                                   "False); use --device cpu"), err.value
+    if torch.backends.mps.is_available():
+        assert check_device("mps") == torch.device("mps")
+    else:
+        with pytest.raises(ValueError, match=r"^device: mps is not available on this machine .* cpu$"):
+            check_device("mps")

@@ -28,6 +28,7 @@ from sdarts_lite import (
     supernet,
 )
 from sdarts_lite.spaces.nb201.genotypes import EDGES
+from sdarts_lite.spaces.nb201.ops import ResNetBasicblock
 from sdarts_lite.spaces.nb201.supernet import CONV_OPS, FusedSearchCell, SearchCell
 
 
@@ -133,6 +134,36 @@ def test_fused_supernet_matches_the_readable_one_outputs_and_gradients(C, N, siz
     fused, plain = fused_and_plain(C, N, activation)
     x, y = batch(size=size)
     out_f, out_p = fused(x), plain(x)
+    torch.testing.assert_close(out_f, out_p, rtol=1e-4, atol=1e-5)
+    F.cross_entropy(out_f, y).backward()
+    F.cross_entropy(out_p, y).backward()
+    assert_same_gradients(fused, plain, package_conv_grad)
+
+
+def test_the_reduction_pool_rounds_up_on_odd_sizes_and_is_the_benchmarks_pool_on_even_ones():
+    """Issue 16: the shortcut's 2x2 average pool gives the stride-2 convolution's ceil(n/2) side,
+    its last row and column averaging only the pixels inside the image; on even sizes it is
+    NAS-Bench-201's plain 2x2 pool, bit for bit."""
+    pool = ResNetBasicblock(2, 4).downsample[0]
+    odd = torch.randn(1, 2, 5, 5)
+    out = pool(odd)
+    assert out.shape[-2:] == (3, 3)
+    torch.testing.assert_close(out[..., 0, 0], odd[..., :2, :2].mean((-2, -1)))
+    torch.testing.assert_close(out[..., 2, 0], odd[..., 4, :2].mean(-1))
+    torch.testing.assert_close(out[..., 2, 2], odd[..., 4, 4])  # the corner window holds one pixel
+    even = torch.randn(1, 2, 8, 8)
+    assert torch.equal(pool(even), F.avg_pool2d(even, 2))
+
+
+@pytest.mark.parametrize("size, sides", [(5, [5, 3, 2]), (13, [13, 7, 4])])
+def test_odd_image_sizes_search_and_both_forms_agree(size, sides):
+    fused, plain = fused_and_plain(3, 1)
+    shapes = []
+    for _, cell in search_cells(fused):
+        cell.register_forward_hook(lambda module, inputs, output: shapes.append(output.shape[-1]))
+    x, y = batch(size=size)
+    out_f, out_p = fused(x), plain(x)
+    assert shapes == sides
     torch.testing.assert_close(out_f, out_p, rtol=1e-4, atol=1e-5)
     F.cross_entropy(out_f, y).backward()
     F.cross_entropy(out_p, y).backward()

@@ -2,6 +2,10 @@
 
 import time
 
+import pytest
+import torch
+
+from sdarts_lite import search
 from sdarts_lite.widgets import SearchPanel, side_by_side
 
 
@@ -53,6 +57,22 @@ def test_bad_values_are_shown_in_the_panel_not_raised():
     panel.arch_lr.value, panel.epochs.value = 1e-3, -5
     panel.run_button.click()
     assert not panel.running and "epochs" in panel.status.value
+
+
+@pytest.mark.parametrize("settings", [
+    dict(device="tpu"), dict(preset="darts-digits", N=2), dict(preset="darts-digits", image_size=6),
+    pytest.param(dict(device="cuda"),
+                 marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")),
+], ids=["unknown device", "DARTS with 2 cells", "DARTS image size 6", "CUDA without a GPU"])
+def test_the_panel_shows_the_one_line_message_the_api_and_the_cli_give(settings):
+    """Issue 16: the ValueError that search raises (and the command line prints after 'error: ') is
+    the panel's status, on one line; nothing runs."""
+    with pytest.raises(ValueError) as err:
+        search(progress=False, **settings)
+    panel = SearchPanel(**settings)
+    panel.run_button.click()
+    assert not panel.running and panel.history is None
+    assert f"cannot run: {err.value}</span>" in panel.status.value and "\n" not in panel.status.value
 
 
 def test_changing_the_edge_redraws_from_the_same_history():

@@ -59,6 +59,15 @@ class DartsSkeleton(nn.Module):
     def classify(self, s: torch.Tensor) -> torch.Tensor:
         return self.classifier(s.mean(dim=(2, 3)))
 
+    def check_image_size(self, size: int) -> int:
+        """Refuse an image size that a reduction cannot halve: each reduction halves the image with
+        FactorizedReduce (two stride-2 convolutions, one shifted by a pixel), which needs an even size."""
+        factor = 2 ** len(self.reductions)
+        if size % factor:
+            raise ValueError(f"image size: this darts network halves images {len(self.reductions)} time(s) "
+                             f"and needs a multiple of {factor}, got {size}")
+        return size
+
 
 def preprocessing(C_prev_prev: int, C_prev: int, C: int, reduction_prev: bool,
                   affine: bool) -> tuple[nn.Module, nn.Module]:

@@ -22,7 +22,7 @@ from torch import nn
 
 from ...relaxation import check_activation, mixing_weights
 from .genotypes import DARTS_EDGES, NODES, PRIMITIVES, STEPS, DartsGenotype, derive_darts_genotype
-from .network import DartsNetwork, DartsSkeleton, preprocessing
+from .network import DartsNetwork, DartsSkeleton, check_sizes, preprocessing
 from .ops import FactorizedReduce, batch_to_space, factorized_reduce, search_op, space_to_batch, stacked_ops
 
 OP = {name: PRIMITIVES.index(name) for name in PRIMITIVES}
@@ -159,6 +159,12 @@ class DartsSupernet(DartsSkeleton):
     def __init__(self, C: int = 16, layers: int = 8, num_classes: int = 10, in_channels: int = 3,
                  reductions: Sequence[int] | None = None, stem_multiplier: int = 3,
                  activation: str = "softmax", fused: bool = True):
+        positions = check_sizes(C, layers, num_classes, in_channels, reductions)
+        if len(positions) == layers:  # every cell reduces: with DARTS' reductions, fewer than 3 cells
+            raise ValueError(f"layers: a darts supernet needs a normal cell besides its reduction cells "
+                             f"{list(positions)}, or the normal cells' alphas never get a gradient (with "
+                             f"DARTS' reductions at layers//3 and 2*layers//3: at least 3 cells), "
+                             f"got {layers}")
         super().__init__(FusedSearchCell if fused else SearchCell, C, layers, num_classes, in_channels,
                          reductions, stem_multiplier)
         self.activation = check_activation(activation)

@@ -66,14 +66,18 @@ def search_op(name: str, C: int) -> nn.Module:
 
 
 class ResNetBasicblock(nn.Module):
-    """The benchmark's residual reduction block between stages (stride 2, channels doubled)."""
+    """The benchmark's residual reduction block between stages (stride 2, channels doubled).
+
+    The shortcut's 2x2 average pool rounds its output size up (``ceil_mode``), as the stride-2 3x3
+    convolution does, so that odd sizes reduce too (5 -> 3); on even sizes it is the benchmark's
+    pool exactly (the last window is never partial)."""
 
     def __init__(self, C_in: int, C_out: int, affine: bool = True, track_running_stats: bool = True):
         super().__init__()
         self.conv_a = ReLUConvBN(C_in, C_out, 3, 2, affine, track_running_stats)
         self.conv_b = ReLUConvBN(C_out, C_out, 3, 1, affine, track_running_stats)
         self.downsample = nn.Sequential(
-            nn.AvgPool2d(kernel_size=2, stride=2),
+            nn.AvgPool2d(kernel_size=2, stride=2, ceil_mode=True),
             nn.Conv2d(C_in, C_out, 1, bias=False),
         )
 
