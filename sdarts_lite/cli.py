@@ -42,7 +42,8 @@ def add_search_options(p: argparse.ArgumentParser, seed: bool = True) -> None:
                    help="starting values (default: digits, the CPU demo); flags below override them")
     p.add_argument("--space", default=None, choices=SPACES, help="search space (default: the preset's)")
     p.add_argument("--dataset", default=None, choices=DATASETS, help="default: the preset's")
-    p.add_argument("--image-size", type=int, default=None, help="resize images to this size")
+    p.add_argument("--image-size", type=int, default=None,
+                   help="resize images to this size (4 to 4x the dataset's own; darts: a multiple of 4)")
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--C", type=int, default=None, help="channels of the first stage")

@@ -126,6 +126,11 @@ CASES = [
      ["batch_size: 720", "719 images of half the search set"]),
     ("cutout beyond the image", lambda p: train_from_scratch(BEST, cutout_length=10**30), ValueError,
      ["cutout_length", "8-pixel side"]),
+    ("training with Nesterov and no momentum", lambda p: train_from_scratch(BEST, momentum=0.0), ValueError,
+     ["momentum:", "Nesterov"]),
+    ("DARTS' auxiliary head on 8-pixel digits",
+     lambda p: train_from_scratch(sl.DARTS_V2, epochs=1, C=2, auxiliary=True, progress=False), ValueError,
+     ["auxiliary: the auxiliary head needs 8x8 feature maps", "auxiliary=False"]),
 ]
 
 

@@ -129,7 +129,7 @@ class AuxiliaryHeadCIFAR(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not (8 <= min(x.shape[-2:]) and max(x.shape[-2:]) <= 10):
-            raise ValueError(f"the auxiliary head needs 8x8 feature maps after the last reduction "
+            raise ValueError(f"auxiliary: the auxiliary head needs 8x8 feature maps after the last reduction "
                              f"(32x32 images), got {tuple(x.shape[-2:])}: use auxiliary=False")
         return self.classifier(self.features(x).flatten(1))
 
