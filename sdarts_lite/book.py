@@ -33,11 +33,12 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 # Run after the notebook's own cells: a FigureWidget's saved state keeps the traces it was created
-# with, not those added while it was live, so its last figure is read from the kernel.
+# with, not those added while it was live, so its last figure is read from the kernel.  type(), not
+# isinstance(): isinstance raises on the dead weak proxies that torch leaves among the objects.
 FIGURE_WIDGETS = """\
 import gc, json, plotly.graph_objects
 print(json.dumps({w.model_id: json.loads(w.to_json()) for w in gc.get_objects()
-                  if isinstance(w, plotly.graph_objects.FigureWidget)}))"""
+                  if issubclass(type(w), plotly.graph_objects.FigureWidget)}))"""
 MATH = re.compile(r"\$\$(.+?)\$\$|\$([^\s$](?:[^$]*?[^\s$])?)\$", re.S)
 CODE = re.compile(r"(```.*?```|`[^`\n]*`)", re.S)
 PAGE = """{%- extends 'lab/index.html.j2' -%}
