@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONHASHSEED := 0
 
-.PHONY: setup demo test test-notebooks test-browser lint bench notebooks clean
+.PHONY: setup demo test test-notebooks test-browser lint bench notebooks figures book clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -21,10 +21,10 @@ test: $(STAMP)  ## lint, then every test
 	$(VENV)/bin/ruff check sdarts_lite tests benchmarks
 	$(PY) -m pytest -q tests notebooks --nbval-lax
 
-test-notebooks: $(STAMP)  ## the notebooks alone under nbval (CI runs them again as another CPU would)
+test-notebooks: $(STAMP)  ## the notebooks alone under nbval (CI checks them once more as another CPU would, in make book)
 	$(PY) -m pytest -q notebooks --nbval-lax
 
-test-browser: $(STAMP)  ## notebook 02 in JupyterLab, driven by headless Chromium (needs the browser extra)
+test-browser: $(STAMP)  ## notebook 02 in JupyterLab and the book's pages, in headless Chromium (needs the browser extra)
 	$(PY) -m pip install --quiet -e ".[browser]"
 	$(PY) -m pytest -q tests/browser
 
@@ -36,8 +36,14 @@ bench: $(STAMP)  ## search-step timings against xautodl's, and what lambda_max c
 notebooks: $(STAMP)  ## execute the notebooks, keep only the outputs nbval checks
 	$(PY) tests/notebook_outputs.py
 
+figures: $(STAMP)  ## the README's figures, assets/figures/*.png (two laptop searches, the committed study)
+	$(PY) -m sdarts_lite.figures
+
+book: $(STAMP)  ## every notebook executed, rendered to build/book/ (BOOK_EXECUTE=0: from the last build's executed copies)
+	$(PY) -m sdarts_lite.book $(if $(filter 0,$(BOOK_EXECUTE)),--no-execute) $(BOOK_FLAGS)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check sdarts_lite tests benchmarks
 
 clean:
-	rm -rf runs .pytest_cache
+	rm -rf runs build .pytest_cache

@@ -1,10 +1,15 @@
 """Drawings of cells (graphviz): NAS-Bench-201 cells, and a DARTS genotype's normal and reduction
 cells as DARTS' ``visualize.py`` draws them.  They read genotypes only.
+
+The DOT source is laid out by graphviz's ``dot`` where it is installed, else by ``graphviz-pure``
+(a port of ``dot`` that pip installs with this package), so a pip-only install draws cells too.
 """
 
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sysconfig
 
 import graphviz
 
@@ -62,15 +67,53 @@ def darts_cell_graph(genotype: DartsGenotype | str) -> graphviz.Digraph:
     return dot
 
 
-def show_cell(cells: NB201Genotype | DartsGenotype | str | dict[str, NB201Genotype | str]
-              ) -> graphviz.Digraph | None:
-    """A cell's graph for display (NAS-Bench-201 cells, or a DARTS genotype's two cells); without
-    graphviz's ``dot``, a one-line hint and the DOT source."""
+def layout_program() -> str | None:
+    """graphviz's ``dot`` on PATH, else ``graphviz-pure`` on PATH or beside this Python (a kernel
+    started without the environment's ``bin`` on PATH still finds it)."""
+    return (shutil.which("dot") or shutil.which("graphviz-pure")
+            or shutil.which("graphviz-pure", path=sysconfig.get_path("scripts")))
+
+
+def render(graph: graphviz.Digraph, fmt: str = "svg", dpi: int | None = None) -> bytes:
+    """``graph`` laid out by ``layout_program()`` as ``fmt`` (``svg``, ``png``)."""
+    program = layout_program()
+    if program is None:
+        raise FileNotFoundError("neither graphviz's `dot` nor `graphviz-pure` is installed")
+    options = [f"-Gdpi={dpi}"] if dpi else []
+    return subprocess.run([program, f"-T{fmt}", *options], input=graph.source.encode(),
+                          capture_output=True, check=True).stdout
+
+
+class CellDrawing:
+    """A cell laid out as SVG: Jupyter shows it (``_repr_svg_``); reports and the book embed
+    ``svg_element()``."""
+
+    def __init__(self, graph: graphviz.Digraph):
+        self.source = graph.source
+        self.svg = render(graph).decode()
+
+    def _repr_svg_(self) -> str:
+        return self.svg
+
+    def svg_element(self) -> str:
+        """The ``<svg>`` element alone, without the XML prolog, for embedding in HTML."""
+        return self.svg[self.svg.index("<svg"):]
+
+
+def graph_of(cells: NB201Genotype | DartsGenotype | str | dict[str, NB201Genotype | str]) -> graphviz.Digraph:
+    """The graph of NAS-Bench-201 cells (one, or a dict of titled ones) or of a DARTS genotype."""
     single = None if isinstance(cells, dict) else parse_genotype(cells)
-    dot = darts_cell_graph(single) if isinstance(single, DartsGenotype) else cell_graph(cells)
-    if shutil.which("dot") is None:
-        print("graphviz's `dot` is not installed (apt-get install graphviz, brew install graphviz or "
-              "conda install graphviz); here is the DOT source:")
-        print(dot.source)
+    return darts_cell_graph(single) if isinstance(single, DartsGenotype) else cell_graph(cells)
+
+
+def show_cell(cells: NB201Genotype | DartsGenotype | str | dict[str, NB201Genotype | str]
+              ) -> CellDrawing | None:
+    """A cell's drawing for display (NAS-Bench-201 cells, or a DARTS genotype's two cells); with
+    neither ``dot`` nor ``graphviz-pure``, a one-line hint and the DOT source."""
+    graph = graph_of(cells)
+    if layout_program() is None:
+        print("neither graphviz's `dot` nor `graphviz-pure` is installed (pip install graphviz-pure, "
+              "or apt-get / brew / conda install graphviz); here is the DOT source:")
+        print(graph.source)
         return None
-    return dot
+    return CellDrawing(graph)

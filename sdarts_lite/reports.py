@@ -9,13 +9,14 @@ import json
 import os
 from pathlib import Path
 
+from .drawing import show_cell
 from .history import History
 from .viz import collapse_figure, compare_figure, diagnostics_figure
 
 
 def write_report(histories: dict[str, History], path: str | os.PathLike, title: str) -> Path:
-    """A self-contained HTML page: trajectories side by side, the diagnostics of alpha's signal,
-    and the derived cells."""
+    """A self-contained HTML page: the derived cells (genotypes, and drawn as SVG), trajectories
+    side by side, and the diagnostics of alpha's signal."""
     path = Path(path)
     rows = ""
     for label, h in histories.items():
@@ -28,12 +29,14 @@ def write_report(histories: dict[str, History], path: str | os.PathLike, title: 
                + [compare_figure(histories, e) for e in range(rows_of_alpha)])
     body = "".join(f.to_html(full_html=False, include_plotlyjs=not i)
                    for i, f in enumerate(figures))
+    drawings = {label: show_cell(h.genotype) for label, h in histories.items() if h.epochs}
+    cells = "".join(f"<h3>{html.escape(label)}</h3>{d.svg_element()}" for label, d in drawings.items() if d)
     path.write_text(
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
         f"<body style='font-family:sans-serif'><h1>{html.escape(title)}</h1>"
         "<table border='1' cellpadding='4'><tr><th>run</th><th>derived genotype</th>"
         "<th>parameter-free edges</th><th>held-out accuracy (supernet)</th></tr>"
-        f"{rows}</table>{body}</body></html>")
+        f"{rows}</table><h2>Derived cells</h2>{cells}{body}</body></html>")
     return path
 
 

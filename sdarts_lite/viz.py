@@ -129,14 +129,17 @@ def seed_panels(runs: dict[str, list], panels: dict[str, Callable[..., list[floa
     return fig
 
 
-def collapse_figure(runs: dict[str, list[History]]) -> go.Figure:
+def collapse_figure(runs: dict[str, list[History | dict]]) -> go.Figure:
     """The collapse story over seeds: per optimizer, the share of mixing weight on parameter-free
     ops and the number of parameter-free edges in the derived cell, epoch by epoch (thin lines:
-    seeds; thick: the mean)."""
-    fig = seed_panels(runs, {
-        "share of weight on parameter-free ops (mean over edges)": History.param_free_share,
-        "parameter-free edges in the derived cell": History.param_free_edges})
-    most = max(h.num_edges() for histories in runs.values() for h in histories if h.epochs)
+    seeds; thick: the mean).  ``runs``: histories, or the per-run records of a study's
+    ``summary.json`` (``summary["runs"]``)."""
+    records = {label: [measures(r) if isinstance(r, History) else r for r in group
+                       if not isinstance(r, History) or r.epochs] for label, group in runs.items()}
+    fig = seed_panels(records, {
+        "share of weight on parameter-free ops (mean over edges)": lambda r: r["param_free_share_per_epoch"],
+        "parameter-free edges in the derived cell": lambda r: r["param_free_edges_per_epoch"]})
+    most = max(r["edges"] for group in records.values() for r in group)
     fig.update_yaxes(range=[-0.2, most + 0.2], row=1, col=2)
     fig.update_layout(height=420)
     return fig

@@ -27,6 +27,20 @@ def nb201_csv() -> Path:
     return NB201_CSV
 
 
+@pytest.fixture(scope="session")
+def path_without_dot(tmp_path_factory) -> str:
+    """A PATH on which graphviz's ``dot`` is hidden, as on a machine where only pip installed
+    things: one folder of links to every other program on PATH."""
+    folder = tmp_path_factory.mktemp("bin")
+    for directory in os.environ["PATH"].split(os.pathsep):
+        for program in sorted(Path(directory).glob("*")) if Path(directory).is_dir() else []:
+            link = folder / program.name
+            runnable = program.is_file() and os.access(program, os.X_OK)
+            if program.name != "dot" and runnable and not link.exists():
+                link.symlink_to(program)
+    return str(folder)
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)

@@ -13,8 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SMALL = dict(C=4, N=1, epochs=2, batch_size=64)
 
 
-def run_cli(*args, cwd=ROOT):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def run_cli(*args, cwd=ROOT, **env_vars):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **env_vars}
     return subprocess.run([sys.executable, "-m", "sdarts_lite", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
 
@@ -113,8 +113,10 @@ def test_two_cli_runs_with_the_same_seed_write_identical_alphas(tmp_path):
     assert (tmp_path / "a" / "checkpoint.pt").is_file()
 
 
-def test_cli_compare_writes_a_report_and_prints_both_genotypes(tmp_path):
-    proc = run_cli("compare", "--epochs", "2", "--C", "4", "--N", "1", "--quiet", "--out", str(tmp_path))
+def test_cli_compare_writes_a_report_and_prints_both_genotypes(tmp_path, path_without_dot):
+    """With graphviz's ``dot`` hidden from PATH, the report still draws both derived cells."""
+    proc = run_cli("compare", "--epochs", "2", "--C", "4", "--N", "1", "--quiet", "--out", str(tmp_path),
+                   PATH=path_without_dot)
     assert proc.returncode == 0, proc.stderr
     lines = [line for line in proc.stdout.splitlines() if "|" in line]
     assert len(lines) == 2 and lines[0].strip().startswith("single:")
@@ -123,6 +125,9 @@ def test_cli_compare_writes_a_report_and_prints_both_genotypes(tmp_path):
         genotype = json.loads((tmp_path / label / "history.json").read_text())["genotype"]
         assert genotype in report and genotype in proc.stdout
     assert "plotly" in report.lower()
+    start = report.index("<h2>Derived cells</h2>")
+    cells = report[start:report.index("<div", start)]
+    assert cells.count("<svg") == 2 and cells.count("</svg>") == 2 and "<path" in cells
 
 
 def test_cli_reports_bad_values_without_a_traceback(tmp_path):

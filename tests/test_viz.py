@@ -1,8 +1,10 @@
 import shutil
+from pathlib import Path
 
 import pytest
 
 from sdarts_lite import (
+    DARTS_V2,
     History,
     alpha_figure,
     cell_graph,
@@ -12,7 +14,9 @@ from sdarts_lite import (
     show_cell,
     study_figure,
 )
+from sdarts_lite.drawing import layout_program
 from sdarts_lite.history import EpochRecord, StepRecord
+from sdarts_lite.summary import measures
 from sdarts_lite.viz import WEIGHT_AXIS, alpha_series
 
 CELL = "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|avg_pool_3x3~0|nor_conv_1x1~1|nor_conv_3x3~2|"
@@ -42,6 +46,13 @@ def test_measures_and_collapse_figure_follow_the_alphas():
     assert [round(y, 6) for y in means[0].y] == [0.15, 0.35, 0.5]
     edges_mean = [t for t in fig.data if t.xaxis == "x2" and t.line.width == 3][0]
     assert list(edges_mean.y) == [0, 3, 3]
+
+
+def test_collapse_figure_draws_a_study_summarys_records_as_it_draws_their_histories():
+    runs = [history([0.2, 0.6, 0.9]), history([0.1, 0.1, 0.1])]
+    from_records = collapse_figure({"a": [measures(h) for h in runs]})
+    assert [list(t.y) for t in from_records.data] == [list(t.y) for t in collapse_figure({"a": runs}).data]
+    assert len(from_records.data) == 6  # per panel: two seeds and their mean
 
 
 def test_step_records_sit_at_their_place_within_the_epoch():
@@ -96,19 +107,28 @@ def test_cell_graph_labels_every_edge_and_marks_parameter_free_ops():
     assert "label=found" in src
 
 
-def test_show_cell_without_dot_prints_a_hint_and_the_source(monkeypatch, capsys):
-    real_which = shutil.which
-    monkeypatch.setattr(shutil, "which", lambda name: None if name == "dot" else real_which(name))
+def test_show_cell_without_any_layout_program_prints_a_hint_and_the_source(monkeypatch, capsys):
+    monkeypatch.setattr(shutil, "which", lambda name, path=None: None)
     assert show_cell(CELL) is None
     out = capsys.readouterr().out
-    assert "apt-get install graphviz" in out.splitlines()[0] and "digraph" in out
+    assert "pip install graphviz-pure" in out.splitlines()[0] and "digraph" in out
 
 
-def test_show_cell_renders_svg_when_dot_is_installed():
-    if shutil.which("dot") is None:
+@pytest.mark.parametrize("program", ["dot", "graphviz-pure"])
+def test_show_cell_draws_svg_with_system_dot_and_with_dot_hidden(program, monkeypatch, path_without_dot):
+    """With graphviz's ``dot`` it lays out the cell; with ``dot`` hidden from PATH, graphviz-pure does."""
+    if program == "dot" and shutil.which("dot") is None:
         pytest.skip("graphviz's dot is not installed")
-    svg = show_cell(CELL).pipe(format="svg").decode()
-    assert svg.lstrip().startswith("<?xml") and "nor_conv_3x3" in svg
+    if program == "graphviz-pure":
+        monkeypatch.setenv("PATH", path_without_dot)
+    assert Path(layout_program()).name == program
+    for cells, labels in ((CELL, ["nor_conv_3x3", "avg_pool_3x3"]),
+                          (DARTS_V2, ["sep_conv_3x3", "reduce cell"])):
+        drawing = show_cell(cells)
+        svg = drawing._repr_svg_()
+        assert svg.lstrip().startswith("<?xml") and svg.rstrip().endswith("</svg>")
+        assert all(label in svg for label in labels)
+        assert drawing.svg_element().startswith("<svg") and "<path" in svg  # edges drawn, not only text
 
 
 def test_curvature_figure_follows_lambda_max_and_pairs_it_with_the_share():
