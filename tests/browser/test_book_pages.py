@@ -31,8 +31,8 @@ if not Path(CHROMIUM).exists():
                 allow_module_level=True)
 
 DRAWN = """() => ({
-    points: Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => (gd.data || [])
-        .reduce((n, t) => n + ((t.x || t.y || []).length), 0)),
+    points: Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => (gd._fullData || [])
+        .reduce((n, t) => n + ((t.x || t.y || []).length || 0), 0)),
     cells: Array.from(document.querySelectorAll('.jp-RenderedSVG img')).map(img => ({
         svg: img.src.startsWith('data:image/svg+xml;base64,'),
         edges: new DOMParser().parseFromString(atob(img.src.split(',')[1]), 'image/svg+xml')
