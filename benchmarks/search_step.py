@@ -23,7 +23,8 @@ momentum 0.9, Nesterov, weight decay 5e-4) on the weights, Adam (3e-4, betas (0.
 decay 1e-3) on alpha, ``.backward()`` and ``clip_grad_norm_(network.parameters(), 5)``.
 
 Timing: after warm-up the implementations alternate step by step in one process (which one goes
-first flips every round) and the medians are printed.  On CUDA every step is synchronised before
+first flips every round) and the medians are printed (``--clock cpu``: of this process's CPU time,
+for a shared machine).  On CUDA every step is synchronised before
 and after; the package's supernets run under bfloat16 autocast there unless ``--amp off`` (xautodl
 runs as written, in float32).
 
@@ -186,32 +187,35 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def timed_step(runner: Runner) -> tuple[float, float | None]:
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def timed_step(runner: Runner, clock) -> tuple[float, float | None]:
     """Seconds of one step, and on CUDA the extra memory (bytes) it peaked at."""
     device = runner.device
     sync(device)
     if device.type == "cuda":
         base = torch.cuda.memory_allocated(device)
         torch.cuda.reset_peak_memory_stats(device)
-    start = time.perf_counter()
+    start = clock()
     runner.step()
     sync(device)
-    seconds = time.perf_counter() - start
+    seconds = clock() - start
     peak = torch.cuda.max_memory_allocated(device) - base if device.type == "cuda" else None
     return seconds, peak
 
 
-def matmul_peak(device: torch.device, n: int = 2048, tries: int = 5) -> float:
+def matmul_peak(device: torch.device, clock, n: int = 2048, tries: int = 5) -> float:
     """The float32 matrix-multiply peak (FLOP/s): the best of ``tries`` n x n products."""
     a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
     torch.mm(a, b)
     best = float("inf")
     for _ in range(tries):
         sync(device)
-        start = time.perf_counter()
+        start = clock()
         torch.mm(a, b)
         sync(device)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, clock() - start)
     return 2 * n**3 / best
 
 
@@ -284,18 +288,19 @@ def bench_steps(setting: Setting, args, device: torch.device) -> None:
     runners = {(impl, kind): Runner(setting, impl, kind, args, device) for kind in KINDS for impl in impls}
     times = {key: [] for key in runners}
     peaks = {key: 0 for key in runners}
-    peak_flops = matmul_peak(device)
+    clock = CLOCKS[args.clock]
+    peak_flops = matmul_peak(device, clock)
     for round_ in range(args.warmup + args.repeats):
         for kind in KINDS:
             for impl in impls if round_ % 2 == 0 else impls[::-1]:
-                seconds, peak = timed_step(runners[impl, kind])
+                seconds, peak = timed_step(runners[impl, kind], clock)
                 if round_ >= args.warmup:
                     times[impl, kind].append(seconds)
                     if peak is not None:
                         peaks[impl, kind] = max(peaks[impl, kind], peak)
         print(f"  round {round_ + 1}/{args.warmup + args.repeats}"
               f"{' (warm-up)' if round_ < args.warmup else ''} done", file=sys.stderr)
-    peak_flops = max(peak_flops, matmul_peak(device))
+    peak_flops = max(peak_flops, matmul_peak(device, clock))
     flops = {(impl, kind): step_flops(setting, impl, kind, args, device) for kind in KINDS for impl in impls}
     memory = not (device.type == "cpu" and args.no_memory)
     if device.type == "cpu" and memory:
@@ -303,8 +308,9 @@ def bench_steps(setting: Setting, args, device: torch.device) -> None:
         peaks = cpu_peaks(setting, args)
     cuda_amp = device.type == "cuda" and args.amp != "off"
     amp = " (bf16 autocast for the package's supernets)" if cuda_amp else ""
-    print(f"device {device}{amp}, {torch.get_num_threads()} threads, median of {args.repeats} alternated "
-          f"steps after {args.warmup} warm-up; fp32 matmul peak {peak_flops / 1e9:.0f} GFLOP/s")
+    print(f"device {device}{amp}, {torch.get_num_threads()} threads, {args.clock} seconds, median of "
+          f"{args.repeats} alternated steps after {args.warmup} warm-up; fp32 matmul peak "
+          f"{peak_flops / 1e9:.0f} GFLOP/s")
     ref, fused = setting.impls
     header = (f"{'step':8s} | {ref + ' s':>9s} | {fused + ' s':>9s} | {'ratio':>5s} | {'GFLOP':>6s} | "
               f"fraction of peak {ref} / {fused}"
@@ -372,6 +378,9 @@ def main(argv=None) -> None:
     parser.add_argument("--darts-batches", type=int, nargs="+", default=[32, 64])
     parser.add_argument("--size", type=int, default=32, help="input height and width")
     parser.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: torch's default)")
+    parser.add_argument("--clock", choices=tuple(CLOCKS), default="wall",
+                        help="wall, or cpu: this process's CPU seconds (its threads summed; on a shared "
+                             "machine, with --threads 1, the time the step computed)")
     parser.add_argument("--amp", choices=("on", "off"), default="on",
                         help="CUDA only: bf16 autocast for the package's supernets (default on)")
     parser.add_argument("--no-memory", action="store_true", help="CPU: skip the peak-memory child processes")

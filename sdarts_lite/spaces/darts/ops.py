@@ -103,7 +103,6 @@ def search_op(name: str, C: int, stride: int) -> nn.Module:
     return nn.Sequential(op, nn.BatchNorm2d(C, affine=False)) if "pool" in name else op
 
 
-
 # The operations of the E edges leaving one node, stacked (``FusedSearchCell`` in ``supernet.py``):
 # each module holds the E edges' tensors one after the other (edge k's C channels at k*C), under the
 # state-dict keys of the plain op, and takes r = ReLU(x) (the pools: x) and the edges' mixing weights.
