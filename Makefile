@@ -30,7 +30,7 @@ test-browser: $(STAMP)  ## notebook 02 in JupyterLab and the book's pages, in he
 
 bench: $(STAMP)  ## search-step timings against xautodl's, and what lambda_max costs (not a test)
 	$(PY) -m pip install --quiet --no-deps xautodl
-	$(PY) benchmarks/search_step.py --digits
+	$(PY) benchmarks/search_step.py --digits --repeats 3
 	$(PY) benchmarks/curvature.py
 
 notebooks: $(STAMP)  ## execute the notebooks, keep only the outputs nbval checks

@@ -19,6 +19,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .checkpoint import resume_from, save_checkpoint
+from .checks import one_of
 from .config import OPTIMIZER_FIELDS, SearchConfig, check_settings, make_config
 from .curvature import ES_RATIO, Curvature, early_stop_epoch
 from .data import Batches, ImageData, load_dataset
@@ -31,14 +32,18 @@ from .supernet import Supernet, supernet
 def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
            data: ImageData | None = None, out: str | os.PathLike | None = None,
            resume: bool = False, device: str | torch.device | None = None, progress: bool = True,
-           callback: Callable[[History], bool | None] | None = None, **overrides) -> History:
+           callback: Callable[[History], bool | None] | None = None, compile: bool = False,
+           **overrides) -> History:
     """Run one architecture search and return its History.
 
     ``config`` (or ``preset`` plus keyword overrides such as ``mode="bilevel", epochs=10``)
     says what to search; ``out`` is a folder for ``history.json`` and ``checkpoint.pt``;
     ``resume`` continues from that checkpoint (or starts afresh when none was written yet).
     ``callback(history)`` is called after every recorded step and epoch; returning True stops
-    the search (the history says ``stopped``).
+    the search (the history says ``stopped``).  ``compile=True`` runs the optimizer's steps through
+    ``torch.compile`` (a long first step, then faster ones; evaluation and lambda_max stay eager,
+    since compiled graphs refuse the double backward a Hessian needs); the search is the same up
+    to float rounding.
     """
     config = make_config(preset, **overrides) if config is None else checked(config, overrides)
     device = check_device(device)
@@ -47,7 +52,8 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
     input_size = data.image_size if config.space == "nb201" else None  # the DARTS space is not told it
     model = supernet(config.space, config.C, config.N, data.num_classes, data.in_channels, input_size,
                      config.activation).to(device)
-    opt = make_optimizer(config.mode, model, config.epochs, config.order,
+    one_of("compile", compile, (True, False))
+    opt = make_optimizer(config.mode, torch.compile(model) if compile else model, config.epochs, config.order,
                          **{name: getattr(config, name) for name in OPTIMIZER_FIELDS})
     gen = torch.Generator().manual_seed(config.seed)
     streams = search_streams(data, config, opt.uses_split, gen)
