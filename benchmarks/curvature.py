@@ -54,7 +54,7 @@ def laptop(preset: str, repeats: int) -> list[str]:
     lines = []
     sl.search(config, data=data, epochs=1, progress=False)  # warm-up: first calls allocate and pick kernels
     for mode in ("single", "bilevel"):
-        epochs = 3
+        epochs = 10
         start = time.perf_counter()
         sl.search(config, data=data, mode=mode, epochs=epochs, progress=False)
         epoch = (time.perf_counter() - start) / epochs

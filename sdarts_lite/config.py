@@ -126,7 +126,7 @@ PRESETS: dict[str, dict] = {
     # The laptop setting of the stability study, frozen from the sweep on seeds 0-2
     # (assets/sweep-stage1.md, sweep-stage2.md):
     # alpha's learning rate at 3e-2 for 40 epochs, and single-level given bi-level's step count
-    # (budget "steps").  lambda_max every 5th epoch (each costs about two epochs here; curvature.py).
+    # (budget "steps").  lambda_max every 5th epoch (each costs 2-3.5 epochs here; curvature.py).
     "laptop": dict(dataset="digits", C=8, N=1, epochs=40, batch_size=64, arch_lr=3e-2, augment=0,
                    budget="steps", curvature=5),
     # The DARTS CNN space (N = cells in all, reductions at N//3 and 2N//3; DARTS' weight decay):
