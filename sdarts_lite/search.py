@@ -46,13 +46,13 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
     to float rounding.
     """
     config = make_config(preset, **overrides) if config is None else checked(config, overrides)
+    one_of("compile", compile, (True, False))
     device = check_device(device)
     data = data or load_dataset(config.dataset, image_size=config.image_size)
     seed_everything(config.seed)
     input_size = data.image_size if config.space == "nb201" else None  # the DARTS space is not told it
     model = supernet(config.space, config.C, config.N, data.num_classes, data.in_channels, input_size,
                      config.activation).to(device)
-    one_of("compile", compile, (True, False))
     opt = make_optimizer(config.mode, torch.compile(model) if compile else model, config.epochs, config.order,
                          **{name: getattr(config, name) for name in OPTIMIZER_FIELDS})
     gen = torch.Generator().manual_seed(config.seed)
