@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONHASHSEED := 0
 
-.PHONY: setup demo test test-notebooks test-browser lint bench notebooks figures book clean
+.PHONY: setup data demo test test-notebooks test-browser lint bench notebooks figures book clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -13,6 +13,16 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# Fashion-MNIST, tried in order: files in place, Debian's package's files, torchvision's download (all
+# three in `fetch`), then, as root on Debian, installing that package.  Only when all fail, one line.
+data: $(STAMP)
+	@$(PY) -m sdarts_lite fetch fashion 2>/dev/null | tail -1 \
+	  || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	       && apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 \
+	       && $(PY) -m sdarts_lite fetch fashion 2>/dev/null | tail -1; } \
+	  || echo "Fashion-MNIST not found: apt-get install dataset-fashion-mnist (Debian), or run online once" \
+	          "(torchvision downloads it); its tests skip, and the demo uses digits"
 
 demo: $(STAMP)  ## single vs bi-level on the bundled digits; writes runs/demo/report.html
 	$(PY) -m sdarts_lite compare --preset laptop --out runs/demo

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from .config import BUDGETS, PRESETS, SearchConfig, make_config
-from .data import DATASETS
+from .data import DATASETS, load_dataset
 from .genotypes import SPACES
 from .lookup import load_benchmark
 from .optimizers import MODES, ORDERS, STUDY_MODES
@@ -17,13 +17,14 @@ from .relaxation import ACTIVATIONS
 from .reports import write_report, write_study_report
 from .runtime import DEVICES
 from .search import search
-from .study import BACKENDS, study
+from .study import BACKENDS, side_by_side, study
 from .summary import summary_lines
 from .sweep import SWEEP_AXES, sweep, target_rows
 from .train import train_from_scratch
 
 # The SearchConfig fields that have a flag of the same name.
-SEARCH_FLAGS = ("space", "dataset", "image_size", "epochs", "batch_size", "C", "N", "w_lr", "arch_lr",
+SEARCH_FLAGS = ("space", "dataset", "image_size", "search_size", "epochs", "batch_size", "C", "N", "w_lr",
+                "arch_lr",
                 "activation", "augment", "curvature", "early_stop", "log_every")
 N_HELP = "cells per stage (nb201) or cells in all (darts, at least 3)"
 DEVICE_HELP = f"{DEVICES}, each where torch can use it (default: cuda when present, else cpu)"
@@ -44,6 +45,9 @@ def add_search_options(p: argparse.ArgumentParser, seed: bool = True) -> None:
     p.add_argument("--dataset", default=None, choices=DATASETS, help="default: the preset's")
     p.add_argument("--image-size", type=int, default=None,
                    help="resize images to this size (4 to 4x the dataset's own; darts: a multiple of 4)")
+    p.add_argument("--search-size", type=int, default=None,
+                   help="search on so many of the dataset's search images, the same ones for every seed "
+                   "(default: the preset's, else all)")
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--C", type=int, default=None, help="channels of the first stage")
@@ -91,11 +95,10 @@ def run_search(args: argparse.Namespace) -> None:
 
 
 def run_compare(args: argparse.Namespace) -> None:
-    histories = {}
-    for label, folder in (("single", "single"), ("bilevel (1st order)", "bilevel1")):
-        mode, order = STUDY_MODES[folder]
-        histories[label] = search(config_from(args, mode=mode, order=order), out=args.out / folder,
-                                  device=args.device, progress=not args.quiet)
+    runs = {label: (config_from(args, mode=STUDY_MODES[folder][0], order=STUDY_MODES[folder][1]),
+                    args.out / folder)
+            for label, folder in (("single", "single"), ("bilevel (1st order)", "bilevel1"))}
+    histories = side_by_side(runs, device=args.device, progress=not args.quiet)
     budget = histories["single"].config["budget"]
     report = write_report(histories, args.out / "report.html",
                           f"single vs bi-level DARTS on {histories['single'].config['dataset']}, "
@@ -156,6 +159,12 @@ def run_train(args: argparse.Namespace) -> None:
     if result.space == "nb201" and args.nb201:
         print(f"NAS-Bench-201: {load_benchmark(args.nb201).query(result.genotype)}")
     print(f"wrote {path}")
+
+
+def run_fetch(args: argparse.Namespace) -> None:
+    data = load_dataset(args.dataset, root=args.root)
+    print(f"{args.dataset}: {len(data.search_y)} search and {len(data.test_y)} held-out images of "
+          f"{data.image_size}x{data.image_size}, ready")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -227,6 +236,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--table", type=Path, default=Path("runs/sweep.md"))
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(run=run_sweep)
+    p = sub.add_parser("fetch", help="get a dataset ready: files in place, Debian's package, else a download")
+    p.add_argument("dataset", choices=DATASETS)
+    p.add_argument("--root", type=Path, default=None,
+                   help="the folder to look in, unpack and download to (default: $SDARTS_DATA, else "
+                   "~/.cache/sdarts-lite)")
+    p.set_defaults(run=run_fetch)
     args = parser.parse_args(argv)
     try:
         args.run(args)

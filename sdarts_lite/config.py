@@ -18,7 +18,7 @@ from .checks import (
     positive_number,
     seed_value,
 )
-from .data import DATASETS, check_batch_size, check_image_size
+from .data import DATASETS, check_batch_size, check_image_size, check_search_size
 from .genotypes import check_space
 from .optimizers import MODES, ORDERS
 from .relaxation import check_activation
@@ -31,9 +31,11 @@ class SearchConfig:
     space: str = "nb201"
     mode: str = "single"          # "single" (Single-DARTS) or "bilevel" (DARTS)
     order: int = 1                # bilevel only: 1 first-order, 2 second-order (unrolled)
-    dataset: str = "cifar10"      # "digits", "cifar10", "cifar100"
+    dataset: str = "cifar10"      # "digits", "shapes", "fashion", "cifar10", "cifar100"
     image_size: int | None = None  # resize images (None: keep the dataset's size; at least 4, at most
                                    # 4x the dataset's own; darts: a multiple of 4)
+    search_size: int | None = None  # search on so many of the dataset's search images, drawn with a
+                                    # fixed seed, the same for every run (None: all of them)
     C: int = 16                   # channels of the first stage
     N: int = 5                    # cells per stage (nb201) or cells in all (darts, at least 3)
     epochs: int = 50
@@ -68,6 +70,7 @@ class SearchConfig:
         one_of("dataset", self.dataset, DATASETS)
         one_of("budget", self.budget, BUDGETS)
         size = check_image_size(self.dataset, self.image_size)
+        check_search_size(self.dataset, self.search_size)
         if self.augment is not None:
             non_negative_int("augment", self.augment)
             if self.augment >= size:

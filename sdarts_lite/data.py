@@ -1,14 +1,16 @@
 """Datasets as in-memory image tensors, and seeded batch streams over them.
 
 ``digits`` is scikit-learn's bundled 8x8 handwritten digits (1,797 real images, offline: the
-default); ``shapes`` a harder 12x12 image set the kit generates itself (``shapes.py``).
-``cifar10`` / ``cifar100`` come through torchvision: downloaded when online, or read from files
-the user put in place.  Every dataset is split into a *search* set, which searches
-use (bi-level halves it, as DARTS does), and a held-out *test* set that no update ever sees.
+default); ``shapes`` a harder 12x12 image set the kit generates itself (``shapes.py``);
+``fashion`` is Fashion-MNIST, 70,000 28x28 images of clothes (``fashion.py``: Debian's package, a
+folder of its files, or torchvision's download).  ``cifar10`` / ``cifar100`` come through
+torchvision: downloaded when online, or read from files the user put in place.  Every dataset is
+split into a *search* set, which searches use (bi-level halves it, as DARTS does), and a held-out
+*test* set that no update ever sees.
 
 Augmentation shifts every training image by a random offset of up to ``shift`` pixels each way
 (the image padded with black, then cropped back to its size: CIFAR's "pad 4, random crop"), and,
-where a mirrored image keeps its class (CIFAR, not digits), flips half of them.
+where a mirrored image keeps its class (CIFAR and Fashion-MNIST, not digits), flips half of them.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ import torch.nn.functional as F
 from .checks import one_of, positive_int
 from .shapes import make_shapes
 
-DATASETS = ("digits", "shapes", "cifar10", "cifar100")
-IMAGE_SIZES = {"digits": 8, "shapes": 12, "cifar10": 32, "cifar100": 32}  # each dataset's own size
+DATASETS = ("digits", "shapes", "fashion", "cifar10", "cifar100")
+IMAGE_SIZES = {"digits": 8, "shapes": 12, "fashion": 28, "cifar10": 32, "cifar100": 32}  # each one's own
+SEARCH_SIZES = {"digits": 1438, "shapes": 1400, "fashion": 60000, "cifar10": 50000, "cifar100": 50000}
 MAX_UPSCALE = 4  # image_size: at most this many times the dataset's own (resizing up adds no information)
 CIFAR_STATS = {  # per-channel mean and std of the training images
     "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
@@ -64,19 +67,31 @@ class ImageData:
 
 
 def default_root() -> Path:
-    return Path(os.environ.get("SDARTS_DATA", "data"))
+    """Where datasets are looked for, unpacked and downloaded: ``$SDARTS_DATA``, else a user cache
+    (``~/.cache/sdarts-lite``), so that every notebook and script finds what one of them fetched."""
+    if os.environ.get("SDARTS_DATA"):
+        return Path(os.environ["SDARTS_DATA"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sdarts-lite"
 
 
 def load_dataset(name: str = "digits", root: str | os.PathLike | None = None, download: bool = True,
-                 image_size: int | None = None) -> ImageData:
-    """Load ``digits``, ``shapes``, ``cifar10`` or ``cifar100``; ``image_size`` resizes (bilinear)."""
+                 image_size: int | None = None, search_size: int | None = None) -> ImageData:
+    """Load ``digits``, ``shapes``, ``fashion``, ``cifar10`` or ``cifar100``; ``image_size`` resizes
+    (bilinear); ``search_size`` keeps so many search images, drawn with a fixed seed (the same
+    images for every run), and all the held-out ones."""
     check_image_size(name, image_size)
+    check_search_size(name, search_size)
     if name == "digits":
         data = _digits()
     elif name == "shapes":
         data = _shapes()
+    elif name == "fashion":
+        data = _fashion(Path(root or default_root()), download)
     else:
         data = _cifar(name, Path(root or default_root()), download)
+    if search_size is not None and search_size < len(data.search_y):
+        keep = torch.randperm(len(data.search_y), generator=torch.Generator().manual_seed(0))[:search_size]
+        data.search_x, data.search_y = data.search_x[keep], data.search_y[keep]
     if image_size is not None and image_size != data.image_size:
         data.search_x, data.test_x = (_resize(x, image_size) for x in (data.search_x, data.test_x))
     return data
@@ -95,6 +110,18 @@ def check_image_size(dataset: str, image_size: int | None) -> int:
         raise ValueError(f"image_size: at most {MAX_UPSCALE * own} for {dataset} ({MAX_UPSCALE} x its own "
                          f"{own} pixels; resizing up adds no information), got {image_size}")
     return image_size
+
+
+def check_search_size(dataset: str, search_size: int | None) -> int:
+    """The number of search images ``dataset`` gives with ``search_size`` (None: all of them)."""
+    one_of("dataset", dataset, DATASETS)
+    available = SEARCH_SIZES[dataset]
+    if search_size is None:
+        return available
+    positive_int("search_size", search_size, minimum=2)
+    if search_size > available:
+        raise ValueError(f"search_size: {dataset} has {available} search images, got {search_size}")
+    return search_size
 
 
 def check_batch_size(batch_size: int, image_size: int) -> int:
@@ -138,6 +165,19 @@ def _shapes(n_search: int = 1400, n_test: int = 400) -> ImageData:
                      torch.from_numpy(ty), 10, (mean,), (std,), 0, False)
 
 
+def _fashion(root: Path, download: bool) -> ImageData:
+    """Fashion-MNIST's 60,000 training images are the search set, its 10,000 test images held out.
+    A mirrored garment keeps its class: every class (shirts, trousers, shoes, bags...) is a kind of
+    object whose left-right mirror image is the same kind, and the photographs' left-right pose
+    (a shoe's toe points left) carries no class information; so augmentation may flip, as for CIFAR.
+    An upside-down one would not be a fair sample (no shoe stands on its sole's top), so no
+    vertical flips, here or anywhere."""
+    from .fashion import MEAN, STD, load_fashion
+
+    sx, sy, tx, ty = load_fashion(root, download)
+    return ImageData("fashion", sx, sy, tx, ty, 10, (MEAN,), (STD,), 0, True)
+
+
 def _cifar(name: str, root: Path, download: bool) -> ImageData:
     from torchvision import datasets
 
@@ -165,7 +205,10 @@ def _cifar(name: str, root: Path, download: bool) -> ImageData:
             base(str(root), train=True, download=True)
         except (OSError, RuntimeError) as err:
             raise missing(err) from None
-    train, test = (Local(str(root), train=t) for t in (True, False))
+    try:
+        train, test = (Local(str(root), train=t) for t in (True, False))
+    except Exception as err:  # noqa: BLE001 - pickle, zlib and numpy errors alike mean a damaged file
+        raise _damaged_cifar(folder, files, err) from None
     mean, std = CIFAR_STATS[name]
 
     def tensors(ds):
@@ -174,6 +217,23 @@ def _cifar(name: str, root: Path, download: bool) -> ImageData:
 
     (sx, sy), (tx, ty) = tensors(train), tensors(test)
     return ImageData(name, sx, sy, tx, ty, len(train.classes), mean, std, 4, True)
+
+
+def _damaged_cifar(folder: Path, files: list[str], err: Exception) -> ValueError:
+    """Name the CIFAR file that cannot be unpickled (torchvision's loader reads them all at once)."""
+    import pickle
+
+    for f in files:
+        try:
+            with open(folder / f, "rb") as handle:
+                entry = pickle.load(handle, encoding="latin1")
+            if not isinstance(entry, dict):
+                raise ValueError(f"a {type(entry).__name__}, not CIFAR's dict")
+        except Exception as bad:  # noqa: BLE001 - whatever unpickling raises names this file
+            return ValueError(f"{folder / f} is damaged ({type(bad).__name__}: {bad}); delete it and "
+                              "download again, or put an intact copy there")
+    return ValueError(f"the CIFAR files in {folder} do not fit together ({type(err).__name__}: {err}); "
+                      "delete them and download again")
 
 
 class Batches:

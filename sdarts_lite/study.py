@@ -19,7 +19,8 @@ import signal
 import sys
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict
 from multiprocessing import get_context
 from pathlib import Path
@@ -71,10 +72,10 @@ def _exit_when_orphaned(parent: int) -> None:
     os._exit(1)
 
 
-def run_one(config: dict, out: str, threads: int, device: str | None = None) -> dict:
-    """One search (resumed if a checkpoint exists), summarised.  Runs in a worker process."""
+def run_one(config: dict, out: str, threads: int, device: str | None = None, resume: bool = True) -> dict:
+    """One search (resumed if a checkpoint exists and ``resume``), summarised.  Runs in a worker process."""
     torch.set_num_threads(threads)
-    history = search(SearchConfig(**config), out=out, resume=True, device=device, progress=False)
+    history = search(SearchConfig(**config), out=out, resume=resume, device=device, progress=False)
     return {"out": out, "history": history.to_dict()}
 
 
@@ -178,8 +179,43 @@ def histories(summary: dict, out: str | os.PathLike) -> dict[str, list[History]]
             for g, records in summary["runs"].items()}
 
 
-def _execute(jobs: list[tuple], backend: str, workers: int | None, threads: int, ray_address: str | None):
-    """Yield ``(index, result of run_one)`` for every job, as each finishes."""
+def side_by_side(runs: dict[str, tuple[SearchConfig, Path]], device: str | None = None,
+                 progress: bool = True) -> dict[str, History]:
+    """Searches at once, each in its own worker process on one torch thread, as many at a time as
+    there are cores: bit-identical to running them one after another on one thread (``compare``
+    and ``make demo``).  One bar counts the epochs of all, read from the ``history.json`` each
+    search writes into its folder at every epoch end."""
+    check_device(device)
+    names = list(runs)
+    jobs = [(asdict(config), str(path), 1, device, False) for config, path in runs.values()]
+    bar = tqdm(total=sum(config.epochs for config, _ in runs.values()), disable=not progress,
+               desc=" and ".join(names), unit="epoch")
+
+    def tick():
+        bar.n = sum(_epochs_written(path) for _, path in runs.values())
+        bar.refresh()
+
+    found = {}
+    try:
+        for k, result in _execute(jobs, "local", None, 1, None, tick):
+            found[names[k]] = History.from_dict(result["history"])
+            tick()
+    finally:
+        bar.close()
+    return {name: found[name] for name in names}
+
+
+def _epochs_written(folder: Path) -> int:
+    try:
+        return len(json.loads((folder / "history.json").read_text())["epochs"])
+    except (OSError, ValueError, KeyError):  # not written yet
+        return 0
+
+
+def _execute(jobs: list[tuple], backend: str, workers: int | None, threads: int, ray_address: str | None,
+             tick: Callable[[], None] | None = None):
+    """Yield ``(index, result of run_one)`` for every job, as each finishes; call ``tick`` about
+    every second while local workers run."""
     if backend == "ray" and jobs:
         try:
             import ray
@@ -193,7 +229,7 @@ def _execute(jobs: list[tuple], backend: str, workers: int | None, threads: int,
             done, _ = ray.wait(list(pending), num_returns=1)
             yield pending.pop(done[0]), ray.get(done[0])
         return
-    workers = workers or max(1, (os.cpu_count() or 1) // threads)
+    workers = min(workers or max(1, (os.cpu_count() or 1) // threads), max(1, len(jobs)))
     if workers == 1:
         previous = torch.get_num_threads()
         try:
@@ -205,5 +241,10 @@ def _execute(jobs: list[tuple], backend: str, workers: int | None, threads: int,
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
                              initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(run_one, *job): k for k, job in enumerate(jobs)}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+            if tick:
+                tick()
+            for future in done:
+                yield futures[future], future.result()

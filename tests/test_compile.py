@@ -1,7 +1,16 @@
-"""``search(compile=True)``: the optimizer's steps run through torch.compile.  Checked against the
-eager supernet: the same loss and gradients for w and alpha on one batch, and a whole search (whose
-evaluation and lambda_max stay eager) that ends where the eager one does, up to rounding that Adam's
-normalised steps amplify (about 1e-3 in the mixing weights after 2 epochs, against 1e-2 moved)."""
+"""``search(compile=True)``: the optimizer's steps run through torch.compile.
+
+What is checked is what holds on any CPU and thread count:
+- on the same weights and batch, a compiled step computes the eager step's loss and gradients, both
+  within float32 rounding of the same step in float64 (the oracle);
+- lambda_max, measured eagerly, is the same number on the same weights;
+- the steps do go through dynamo.
+Two whole searches, compiled and eager, are chaotic: each step's rounding differs by a few units in
+the last place, and Adam's normalised steps amplify it.  They are compared only within a bound
+measured on three CPU settings (below), never as if rounding did not exist.
+"""
+
+import copy
 
 import numpy as np
 import pytest
@@ -9,38 +18,101 @@ import torch
 from torch._dynamo.utils import counters
 
 from sdarts_lite import search, supernet
-from sdarts_lite.optimizers import loss_and_grads
+from sdarts_lite.checkpoint import load_checkpoint
+from sdarts_lite.config import OPTIMIZER_FIELDS, make_config
+from sdarts_lite.curvature import Curvature
+from sdarts_lite.data import Batches, load_dataset
+from sdarts_lite.history import History
+from sdarts_lite.optimizers import make_optimizer
 
 TINY = dict(preset="digits", C=4, N=1, epochs=2, batch_size=64, curvature=1, progress=False)
+EPS = torch.finfo(torch.float32).eps
+# A float32 gradient through the supernet sums about 10^3 products per value (a 3x3 convolution over
+# 64 images of 8x8 pixels, then the batch mean); its norm-wise error against float64 is then of order
+# sqrt(10^3) eps.  Measured (eager and compiled alike, single and bi-level, under the default,
+# ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=AVX2 OMP_NUM_THREADS=1, and ONEDNN_MAX_CPU_ISA=SSE41):
+# at most 1e-7 on the losses, 8e-7 on alpha's gradient norm and 3e-6 on the gradients, relative.
+# The bound allows 2^10 eps = 1.2e-4.  (Bi-level's w gradient is not compared: it is taken after
+# alpha's Adam step, whose first step is lr * sign(gradient), so an alpha component with a gradient
+# near zero moves either way and w's gradient then differs by up to 1e-3: chaos, not an error.)
+ROUNDING = 2**10 * EPS
 
 
-def test_compiled_supernet_has_the_eager_loss_and_gradients():
+def one_step(mode: str, compiled: bool = False, double: bool = False):
+    """One optimizer step from fixed weights on fixed batches: (result, gradients of w and alpha)."""
     torch.manual_seed(0)
     model = supernet("nb201", 4, 1, 10, 1, 8)
-    batch = torch.randn(64, 1, 8, 8), torch.randint(0, 10, (64,))
-    params = model.weight_parameters() + model.arch_parameters()
-    loss, logits, grads = loss_and_grads(model, batch, params)
-    c_loss, c_logits, c_grads = loss_and_grads(torch.compile(model), batch, params)
-    torch.testing.assert_close(c_logits, logits, rtol=1e-4, atol=1e-5)
-    torch.testing.assert_close(c_loss, loss, rtol=1e-5, atol=1e-6)
-    for c, g in zip(c_grads, grads):
-        torch.testing.assert_close(c, g, rtol=1e-3, atol=1e-5)
+    count = 2 if mode == "bilevel" else 1
+    batches = [(torch.randn(64, 1, 8, 8), torch.randint(0, 10, (64,))) for _ in range(count)]
+    if double:
+        model = copy.deepcopy(model).double()
+        batches = [(x.double(), y) for x, y in batches]
+    config = make_config("digits", mode=mode)
+    opt = make_optimizer(mode, torch.compile(model) if compiled else model, 1, 1,
+                         **{name: getattr(config, name) for name in OPTIMIZER_FIELDS})
+    result = opt.step(*batches)
+    # p.grad holds what updated p: w's gradient (clipped as SGD took it) and alpha's
+    return result, [p.grad.double() for p in opt.weights], [p.grad.double() for p in opt.alphas]
+
+
+def relative_error(grads: list[torch.Tensor], exact: list[torch.Tensor]) -> float:
+    flat, truth = torch.cat([g.flatten() for g in grads]), torch.cat([g.flatten() for g in exact])
+    return float((flat - truth).norm() / truth.norm())
 
 
 @pytest.mark.parametrize("mode", ["single", "bilevel"])
-def test_compiled_search_ends_where_the_eager_one_does(mode):
-    torch._dynamo.reset()  # forget graphs traced by other tests, so that the count below is this search's
+def test_a_compiled_step_has_the_eager_loss_and_gradients(mode):
+    torch._dynamo.reset()
     counters.clear()
-    compiled = search(mode=mode, compile=True, **TINY)
-    assert counters["stats"]["unique_graphs"] >= 1  # the steps did go through dynamo
-    eager = search(mode=mode, **TINY)
+    exact, w64, a64 = one_step(mode, double=True)
+    for compiled in (False, True):  # eager float32 meets the bound too: the bound is rounding's
+        result, w, a = one_step(mode, compiled=compiled)
+        assert result.loss == pytest.approx(exact.loss, rel=ROUNDING)
+        assert result.alpha_loss == pytest.approx(exact.alpha_loss, rel=ROUNDING)
+        assert result.alpha_grad_norm == pytest.approx(exact.alpha_grad_norm, rel=ROUNDING)
+        if mode == "single":  # bi-level takes w's gradient after alpha's step, at another point
+            assert relative_error(w, w64) < ROUNDING, compiled
+        assert relative_error(a, a64) < ROUNDING, compiled
+    assert counters["stats"]["unique_graphs"] >= 1  # the compiled step went through dynamo
+
+
+def test_lambda_max_of_a_compiled_search_is_that_of_its_weights(tmp_path):
+    """lambda_max is measured eagerly: the number a compiled search records is the one its
+    weights give when measured again by an eager supernet on the same held-out batch."""
+    history = search(mode="single", compile=True, out=tmp_path, **TINY)
+    config = make_config(**{k: v for k, v in TINY.items() if k != "progress"}, mode="single")
+    data = load_dataset(config.dataset)
+    model = supernet(config.space, config.C, config.N, data.num_classes, data.in_channels, data.image_size)
+    opt = make_optimizer(config.mode, model, config.epochs)
+    load_checkpoint(tmp_path / "checkpoint.pt", config, model, opt, torch.Generator(),
+                    History(config=history.config))
+    held_out = next(iter(Batches(data.test_x, data.test_y, data, config.batch_size)))
+    again, _ = Curvature([held_out])(model)
+    assert again == pytest.approx(history.epochs[-1].lambda_max, rel=1e-5)
+
+
+# How far a compiled 2-epoch search ends from the eager one: the mean over the 30 mixing weights of
+# |compiled - eager|, as a fraction of the mean distance the eager weights moved from uniform.
+# Measured on an AMD EPYC (Zen 4, AVX-512, 2 threads) under the default,
+# ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=AVX2 OMP_NUM_THREADS=1, and ONEDNN_MAX_CPU_ISA=SSE41,
+# for seeds 0-2, both optimizers and both epochs (36 pairs): up to 0.23 (single-level) and 0.13
+# (bi-level); in an exact world 0.  Another search (seed + 10) is 0.78 to 1.09 away by the same
+# measure, so the bound sits between the two: twice the largest rounding drift measured, below every
+# other search.  The losses are not compared: rounding moved them by up to 0.5% and another seed by
+# 0.6% to 13%, so no bound tells the two apart (the step test compares them on the same weights).
+DRIFT_BOUND = 0.5
+
+
+@pytest.mark.parametrize("mode", ["single", "bilevel"])
+def test_a_compiled_search_stays_within_the_measured_drift_of_the_eager_one(mode):
+    quick = {**TINY, "curvature": 0}  # lambda_max changes nothing in a search (test_curvature)
+    compiled, eager = search(mode=mode, compile=True, **quick), search(mode=mode, **quick)
     start = np.full((6, 5), 0.2)
+    assert np.abs(np.array(eager.epochs[-1].alphas) - start).max() > 1e-2  # alpha moved: a search
     for c, e in zip(compiled.epochs, eager.epochs):
-        moved = np.abs(np.array(e.alphas) - start).max()
-        apart = np.abs(np.array(c.alphas) - np.array(e.alphas)).max()
-        assert moved > 5e-3 and apart < 0.25 * moved  # rounding, not a different search
-        assert c.train_loss == pytest.approx(e.train_loss, rel=1e-3)
-        assert c.lambda_max == pytest.approx(e.lambda_max, rel=0.05)  # measured eagerly, on drifted weights
+        moved = np.abs(np.array(e.alphas) - start).mean()
+        apart = np.abs(np.array(c.alphas) - np.array(e.alphas)).mean()
+        assert apart < DRIFT_BOUND * moved  # rounding, not a different search
 
 
 def test_compile_must_be_a_bool():

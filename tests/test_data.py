@@ -154,3 +154,105 @@ def test_a_step_budget_takes_that_many_batches_of_a_fresh_permutation_per_pass()
     assert len(batches) == len(first) == len(second) == 11
     assert not torch.equal(first[0][1], second[0][1])
     assert Batches(data.search_x, data.search_y, data, 64, gen, steps=1000).steps == 1438 // 64
+
+
+def write_idx(folder, n_train=12, n_test=6, gz=True, size=28):
+    """A tiny Fashion-MNIST in its own on-disk format: IDX files (big-endian header, uint8 data)."""
+    import gzip
+
+    rng = np.random.default_rng(1)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for split, n in (("train", n_train), ("t10k", n_test)):
+        images = rng.integers(0, 256, size=(n, size, size), dtype=np.uint8)
+        labels = rng.integers(0, 10, size=n, dtype=np.uint8)
+        for kind, array, magic in (("images-idx3", images, 0x803), ("labels-idx1", labels, 0x801)):
+            header = np.array([magic, *array.shape], dtype=">i4").tobytes()
+            name = f"{split}-{kind}-ubyte"
+            opener = gzip.open if gz else open
+            with opener(folder / (name + (".gz" if gz else "")), "wb") as f:
+                f.write(header + array.tobytes())
+        written[split] = images, labels
+    return written
+
+
+@pytest.fixture
+def no_debian(monkeypatch, tmp_path):
+    """As on a machine without Debian's dataset-fashion-mnist."""
+    monkeypatch.setattr("sdarts_lite.fashion.DEBIAN", tmp_path / "no-such-package")
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_fashion_loads_through_torchvision_from_a_folder_of_idx_files(tmp_path, no_debian, gz):
+    written = write_idx(tmp_path / "files", gz=gz)
+    data = load_dataset("fashion", root=tmp_path / "files", download=False)
+    for split, x, y in (("train", data.search_x, data.search_y), ("t10k", data.test_x, data.test_y)):
+        images, labels = written[split]
+        assert x.shape == (len(labels), 1, 28, 28) and x.dtype == torch.uint8
+        assert torch.equal(x[:, 0], torch.from_numpy(images))
+        assert torch.equal(y, torch.from_numpy(labels).long())
+    assert data.num_classes == 10 and data.flip and data.shift == 0
+    # unpacked once into torchvision's layout, where torchvision reads it again
+    assert (tmp_path / "files" / "FashionMNIST" / "raw" / "train-images-idx3-ubyte").is_file()
+    again = load_dataset("fashion", root=tmp_path / "files", download=False)
+    assert torch.equal(again.search_x, data.search_x)
+
+
+def test_fashion_is_found_through_sdarts_data(tmp_path, no_debian, monkeypatch):
+    write_idx(tmp_path / "FashionMNIST" / "raw")
+    monkeypatch.setenv("SDARTS_DATA", str(tmp_path))
+    assert load_dataset("fashion", download=False, image_size=12).search_x.shape == (12, 1, 12, 12)
+
+
+def test_missing_fashion_names_both_ways_to_get_it(tmp_path, no_debian):
+    with pytest.raises(FileNotFoundError) as err:
+        load_dataset("fashion", root=tmp_path, download=False)
+    message = str(err.value)
+    assert "\n" not in message and "apt-get install dataset-fashion-mnist" in message
+    assert "torchvision" in message and "SDARTS_DATA" in message
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_a_damaged_fashion_file_is_named_in_one_line(tmp_path, no_debian, gz):
+    write_idx(tmp_path, gz=gz)
+    name = "t10k-labels-idx1-ubyte" + (".gz" if gz else "")
+    (tmp_path / name).write_bytes((tmp_path / name).read_bytes()[:5])  # cut short
+    with pytest.raises(ValueError) as err:
+        load_dataset("fashion", root=tmp_path, download=False)
+    assert "t10k-labels-idx1-ubyte" in str(err.value) and "damaged" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["cifar10", "cifar100"])
+def test_a_damaged_cifar_file_is_named_in_one_line(tmp_path, name):
+    write_cifar(tmp_path, name)
+    folder = tmp_path / ("cifar-10-batches-py" if name == "cifar10" else "cifar-100-python")
+    victim = folder / ("test_batch" if name == "cifar10" else "test")
+    victim.write_bytes(victim.read_bytes()[:100])
+    with pytest.raises(ValueError) as err:
+        load_dataset(name, root=tmp_path, download=False)
+    assert str(victim) in str(err.value) and "damaged" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_the_real_fashion_mnist_when_it_is_installed():
+    from sdarts_lite.fashion import DEBIAN, complete
+
+    if not complete(DEBIAN):
+        pytest.skip(f"Fashion-MNIST not at {DEBIAN} (apt-get install dataset-fashion-mnist)")
+    data = load_dataset("fashion")
+    assert data.search_x.shape == (60000, 1, 28, 28) and data.test_x.shape == (10000, 1, 28, 28)
+    assert torch.bincount(data.search_y).tolist() == [6000] * 10  # balanced, as Zalando made it
+    assert torch.bincount(data.test_y).tolist() == [1000] * 10
+    mean = data.search_x.double().mean() / 255
+    assert abs(mean - data.mean[0]) < 1e-3 and abs(data.search_x.double().std() / 255 - data.std[0]) < 1e-3
+
+
+def test_search_size_draws_the_same_images_for_every_run():
+    full = load_dataset("digits")
+    a, b = (load_dataset("digits", search_size=300) for _ in range(2))
+    assert a.search_x.shape == (300, 1, 8, 8) and torch.equal(a.search_x, b.search_x)
+    assert torch.equal(a.test_x, full.test_x)  # all the held-out images stay
+    rows = {tuple(x.flatten().tolist()) for x in full.search_x}
+    assert all(tuple(x.flatten().tolist()) in rows for x in a.search_x)
+    with pytest.raises(ValueError, match="search_size: digits has 1438"):
+        load_dataset("digits", search_size=1439)

@@ -1,6 +1,17 @@
 """Two short searches against the histories the code wrote before the package was restructured
-(issue 13): the same structure exactly, the same mixing weights to 1e-4 and losses to 1e-3
-(any CPU, any thread count), so a refactor that changes what a search computes cannot pass.
+(issue 13): the same structure exactly, and the same mixing weights and losses within what another
+CPU's rounding can change, so a refactor that changes what a search computes cannot pass.
+
+How far rounding moves them was measured, on one thread as the test runs, against the pinned file
+(written on an AMD EPYC with AVX-512), under ATEN_CPU_CAPABILITY=default or avx2, and
+ONEDNN_MAX_CPU_ISA=AVX2 or SSE41, alone and together:
+- in the first EARLY steps of the search the weights agree to 3e-6 (in the pinned file's own
+  rounding, 1e-8, under most settings);
+- later, bi-level's Adam amplifies the difference (an alpha with a gradient near zero steps either
+  way at full size): up to 1.5e-3 on the weights by the end of epoch 2 (ATEN_CPU_CAPABILITY=avx2),
+  and 2.1e-3 relative on the losses.  The tolerances below are about 3x and 5x that.
+A refactor that changes the computation moves the weights by about 1e-3 after a single step (alpha's
+learning rate 3e-3), which the early tolerance catches at once.
 
 Rewrite ``tests/data/pinned_history.json`` only on purpose:  python tests/test_pinned_history.py --write
 """
@@ -21,6 +32,8 @@ RUNS = {
                                   log_every=5),
 }
 LOSSES = ("train_loss", "valid_loss", "alpha_loss")
+EARLY, EARLY_TOLERANCE = 6, 1e-4  # steps, and how far rounding may move the weights within them
+TOLERANCE, LOSS_TOLERANCE = 5e-3, 1e-2  # afterwards: weights (absolute), losses (relative)
 
 
 def record(kwargs: dict) -> dict:
@@ -33,7 +46,7 @@ def record(kwargs: dict) -> dict:
             "steps": [{"epoch": s.epoch, "step": s.step, "alphas": s.alphas} for s in h.steps]}
 
 
-def decided(alphas: list[list[float]], margin: float = 2e-4) -> bool:
+def decided(alphas: list[list[float]], margin: float = 2 * TOLERANCE) -> bool:
     """Whether every row's largest weight leads the next by more than twice the tolerance on the
     weights, so that weights within the tolerance derive the same cell."""
     return all(sorted(row)[-1] - sorted(row)[-2] > margin for row in alphas)
@@ -49,12 +62,17 @@ def test_search_reproduces_the_pinned_history(name, one_thread):
     assert [r["epoch"] for r in now["epochs"]] == [r["epoch"] for r in pinned["epochs"]]
     where = lambda records: [(s["epoch"], s["step"]) for s in records]
     assert where(now["steps"]) == where(pinned["steps"])
+    early = [(a, b) for a, b in zip(now["steps"], pinned["steps"])
+             if a["epoch"] * pinned["steps_per_epoch"] + a["step"] < EARLY]
+    assert len(early) >= 2  # the test checks the first steps tightly
+    for a, b in early:
+        np.testing.assert_allclose(a["alphas"], b["alphas"], rtol=0, atol=EARLY_TOLERANCE)
     for a, b in zip(now["epochs"] + now["steps"], pinned["epochs"] + pinned["steps"]):
         assert [len(row) for row in a["alphas"]] == [len(row) for row in b["alphas"]]
-        np.testing.assert_allclose(a["alphas"], b["alphas"], rtol=0, atol=1e-4)
+        np.testing.assert_allclose(a["alphas"], b["alphas"], rtol=0, atol=TOLERANCE)
         for k in LOSSES:
             if k in b:
-                assert a[k] == pytest.approx(b[k], rel=1e-3), k
+                assert a[k] == pytest.approx(b[k], rel=LOSS_TOLERANCE), k
         if "genotype" in b and decided(b["alphas"]):
             assert a["genotype"] == b["genotype"]
     if decided(pinned["epochs"][-1]["alphas"]):

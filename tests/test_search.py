@@ -78,10 +78,24 @@ def test_sigmoid_relaxation_records_independent_op_weights(space, size):
     rows = h.epochs[-1].alphas
     assert all(0 < w < 1 for row in rows for w in row)
     assert max(abs(sum(row) - 1) for row in rows) > 0.5  # about 5 x 0.5 (or 8 x 0.5) per row
-    if space == "nb201":
+    if space == "nb201":  # none does not compete under the sigmoid (below)
+        learnable = [k for k, op in enumerate(NB201_OPS) if op != "none"]
         assert NB201Genotype.parse(h.genotype).ops == tuple(
-            NB201_OPS[max(range(5), key=row.__getitem__)] for row in rows)
+            NB201_OPS[max(learnable, key=row.__getitem__)] for row in rows)
     assert 0 < h.param_free_share()[-1] < 1
+
+
+def test_under_the_sigmoid_none_learns_nothing_and_is_not_derived():
+    """``none``'s output is zero whatever its weight: under the sigmoid (no softmax coupling it to
+    the others) its alpha gets no gradient, so without weight decay its weight never moves."""
+    h = search(activation="sigmoid", mode="single", arch_lr=0.05, arch_weight_decay=0.0, progress=False,
+               **SMALL)
+    none = NB201_OPS.index("none")
+    first, last = ([row[none] for row in r.alphas] for r in (h.epochs[0], h.epochs[-1]))
+    assert first == last
+    moved = max(abs(a - b) for r, s in zip(h.epochs[0].alphas, h.epochs[-1].alphas) for a, b in zip(r, s))
+    assert moved > 0.01  # the other operations did learn
+    assert "none" not in h.genotype and all("none" not in r.genotype for r in h.epochs)
 
 
 def test_callback_can_stop_a_search():

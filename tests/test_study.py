@@ -4,10 +4,12 @@ import importlib.util
 import json
 
 import pytest
+import torch
 
+from sdarts_lite import make_config, search
 from sdarts_lite.reports import write_study_report
 from sdarts_lite.stats import permutation_test
-from sdarts_lite.study import StudyResult, histories, study
+from sdarts_lite.study import StudyResult, histories, side_by_side, study
 from sdarts_lite.summary import summary_lines
 from sdarts_lite.sweep import sweep, sweep_settings, target_rows
 
@@ -46,6 +48,24 @@ def test_parallel_and_serial_studies_give_identical_results(tmp_path):
     assert contrast["p"] == permutation_test(values, single)
     report = write_study_report(summary, histories(summary, tmp_path / "serial"), tmp_path / "report.html")
     assert all(r["genotype"] in report.read_text() for r in summary["runs"]["single-epochs"])
+
+
+def test_searches_side_by_side_equal_searches_one_after_another_on_one_thread(tmp_path):
+    """``compare`` (and so ``make demo``) runs its two searches at once, one thread each."""
+    configs = {name: make_config("digits", mode=mode, C=4, N=1, epochs=2, seed=3)
+               for name, mode in (("single", "single"), ("bilevel", "bilevel"))}
+    both = side_by_side({name: (c, tmp_path / name) for name, c in configs.items()}, progress=False)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        serial = {name: search(c, progress=False) for name, c in configs.items()}
+    finally:
+        torch.set_num_threads(threads)
+    assert list(both) == ["single", "bilevel"]
+    for name in configs:
+        assert [r.alphas for r in both[name].epochs] == [r.alphas for r in serial[name].epochs]
+        assert [r.train_loss for r in both[name].epochs] == [r.train_loss for r in serial[name].epochs]
+        assert (tmp_path / name / "history.json").is_file()
 
 
 def test_single_level_runs_once_per_budget_and_seeds_start_where_asked(tmp_path):
@@ -138,7 +158,8 @@ def test_targets_are_read_against_the_summary_with_their_bounds():
     stats = lambda **means: {m: {"mean": v, "median": v} for m, v in means.items()}  # noqa: E731
     summary = {"summary": {"single-steps": stats(param_free_edges=1.5, param_free_share=0.58),
                            "bilevel1": stats(param_free_edges=4.0, param_free_share=0.69, decisiveness=0.5)},
-               "contrasts": {"single-steps vs bilevel1": {"cifar10": {"difference": 6.0, "p": 0.05}}}}
+               "contrasts": {"single-steps vs bilevel1": {"cifar10": {"difference": 6.0, "p": 0.05}}},
+               "config": {"single-steps": {"dataset": "digits"}, "bilevel1": {"dataset": "digits"}}}
     met = {(r["group"], r["target"]): r["met"] for r in target_rows(summary)}
     assert met == {("bilevel1", "mean param_free_edges >= 4"): True,
                    ("bilevel1", "mean param_free_share >= 0.7"): False,
@@ -146,3 +167,24 @@ def test_targets_are_read_against_the_summary_with_their_bounds():
                    ("single-steps", "mean param_free_edges <= 1.5"): True,
                    ("single-steps", "mean param_free_share <= 0.57"): False,
                    ("single-steps vs bilevel1", "median CIFAR-10 gap >= 5, p < 0.05"): False}  # p not below
+
+
+def test_a_fashion_study_is_held_to_the_fashion_targets():
+    """Each dataset's lesson has its own targets: Fashion-MNIST's ask more of both optimizers, and
+    hold single-level to them at bi-level's step count only."""
+    stats = lambda **means: {m: {"mean": v} for m, v in means.items()}  # noqa: E731
+    groups = {"single-steps": (1.0, 0.52, 0.31), "single-epochs": (3.0, 0.6, 0.2),
+              "bilevel1": (4.5, 0.74, 0.45)}
+    summary = {"summary": {g: stats(param_free_edges=e, param_free_share=s, decisiveness=d)
+                           for g, (e, s, d) in groups.items()},
+               "contrasts": {"single-steps vs bilevel1": {"cifar10": {"difference": 16.0, "p": 0.005}},
+                             "single-epochs vs bilevel1": {"cifar10": {"difference": 1.0, "p": 0.5}}},
+               "config": {g: {"dataset": "fashion"} for g in ("single-steps", "single-epochs", "bilevel1")}}
+    met = {(r["group"], r["target"]): r["met"] for r in target_rows(summary)}
+    assert met == {("single-steps", "mean param_free_edges <= 1.5"): True,
+                   ("single-steps", "mean param_free_share <= 0.5"): False,
+                   ("single-steps", "mean decisiveness >= 0.3"): True,
+                   ("bilevel1", "mean param_free_edges >= 4.5"): True,
+                   ("bilevel1", "mean param_free_share >= 0.75"): False,
+                   ("bilevel1", "mean decisiveness >= 0.45"): True,
+                   ("single-steps vs bilevel1", "median CIFAR-10 gap >= 15, p < 0.01"): True}

@@ -141,8 +141,14 @@ class NB201Supernet(NB201Skeleton):
         """w: everything else, what the weight optimizer (SGD) updates."""
         return [p for name, p in self.named_parameters() if name != "alphas"]
 
-    def genotype(self, exclude_none: bool = False) -> NB201Genotype:
-        """The derived cell: per edge the operation with the largest alpha."""
+    def genotype(self, exclude_none: bool | None = None) -> NB201Genotype:
+        """The derived cell: per edge the operation with the largest alpha.  Under the softmax
+        ``none`` competes (its weight is a share the other operations did not take); under the
+        sigmoid it does not (default ``exclude_none``): ``none``'s output is zero whatever its
+        weight, so its alpha gets no gradient from the loss and only keeps its starting value while
+        the others move; a cell chosen by it would say nothing the search learned."""
+        if exclude_none is None:
+            exclude_none = self.activation == "sigmoid"
         return derive_genotype(self.alphas.detach(), exclude_none)
 
     def search_cells(self) -> list[tuple[str, SearchCell | FusedSearchCell]]:
