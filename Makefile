@@ -24,10 +24,10 @@ data: $(STAMP)
 	  || echo "Fashion-MNIST not found: apt-get install dataset-fashion-mnist (Debian), or run online once" \
 	          "(torchvision downloads it); its tests skip, and the demo uses digits"
 
-demo: $(STAMP)  ## single vs bi-level on the bundled digits; writes runs/demo/report.html
+demo: $(STAMP) data  ## single vs bi-level on the bundled digits; writes runs/demo/report.html
 	$(PY) -m sdarts_lite compare --preset laptop --out runs/demo
 
-test: $(STAMP)  ## lint, then every test
+test: $(STAMP) data  ## lint, then every test
 	$(VENV)/bin/ruff check sdarts_lite tests benchmarks
 	$(PY) -m pytest -q tests notebooks --nbval-lax
 

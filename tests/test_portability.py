@@ -23,7 +23,8 @@ ARGS = ["search", "--mode", "single", "--epochs", "2", "--C", "4", "--N", "1", "
 # two threads) against each of: one thread with ATEN_CPU_CAPABILITY=default or avx2 and oneDNN at
 # AVX2 or SSE41, and two threads with oneDNN at SSE41: up to 0.040 on the mixing weights and 2.3% on
 # the losses after these 44 steps (seed 3, the test's: 0.023 and 1.1%).  Of seed 3's six edges, four
-# lead by more than twice the weight tolerance (gaps 0.14 to 0.21), so the last test has edges to ask.  The noise grows with alpha's learning rate: Adam divides each gradient by its
+# lead by more than twice the weight tolerance (gaps 0.14 to 0.21), so the last test has edges to ask.
+# The noise grows with alpha's learning rate: Adam divides each gradient by its
 # own running size, so a component with next to no gradient takes a full step in whichever
 # direction its rounding noise points (at arch_lr 0.01 the weights differ by 0.004).
 WEIGHT_TOLERANCE = 0.06
