@@ -50,7 +50,8 @@ def random_batch(channels: int, size: int, n: int = 64) -> tuple[torch.Tensor, t
 
 def laptop(preset: str, repeats: int) -> list[str]:
     config = sl.make_config(preset, curvature=0)
-    data = sl.load_dataset(config.dataset, image_size=config.image_size, search_size=config.search_size)
+    data = sl.load_dataset(config.dataset, image_size=config.image_size, search_size=config.search_size,
+                           test_size=config.test_size)
     lines = []
     sl.search(config, data=data, epochs=1, progress=False)  # warm-up: first calls allocate and pick kernels
     for mode in ("single", "bilevel"):

@@ -31,6 +31,7 @@ from .viz import (
     compare_figure,
     curvature_figure,
     diagnostics_figure,
+    images_figure,
     study_figure,
 )
 
@@ -57,6 +58,6 @@ __all__ = [
     "train_from_scratch", "TrainResult", "load_benchmark", "NB201Benchmark", "CellResult",
     # plots, drawings and reports
     "alpha_figure", "benchmark_figure", "compare_figure", "collapse_figure", "diagnostics_figure",
-    "curvature_figure", "study_figure",
+    "curvature_figure", "study_figure", "images_figure",
     "cell_graph", "darts_cell_graph", "show_cell", "write_report",
 ]

@@ -23,9 +23,8 @@ from .sweep import SWEEP_AXES, sweep, target_rows
 from .train import train_from_scratch
 
 # The SearchConfig fields that have a flag of the same name.
-SEARCH_FLAGS = ("space", "dataset", "image_size", "search_size", "epochs", "batch_size", "C", "N", "w_lr",
-                "arch_lr",
-                "activation", "augment", "curvature", "early_stop", "log_every")
+SEARCH_FLAGS = ("space", "dataset", "image_size", "search_size", "test_size", "epochs", "batch_size", "C",
+                "N", "w_lr", "arch_lr", "activation", "augment", "curvature", "early_stop", "log_every")
 N_HELP = "cells per stage (nb201) or cells in all (darts, at least 3)"
 DEVICE_HELP = f"{DEVICES}, each where torch can use it (default: cuda when present, else cpu)"
 
@@ -47,6 +46,9 @@ def add_search_options(p: argparse.ArgumentParser, seed: bool = True) -> None:
                    help="resize images to this size (4 to 4x the dataset's own; darts: a multiple of 4)")
     p.add_argument("--search-size", type=int, default=None,
                    help="search on so many of the dataset's search images, the same ones for every seed "
+                   "(default: the preset's, else all)")
+    p.add_argument("--test-size", type=int, default=None,
+                   help="measure the supernet on so many held-out images, the same ones for every seed "
                    "(default: the preset's, else all)")
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=None)

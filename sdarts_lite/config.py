@@ -18,7 +18,7 @@ from .checks import (
     positive_number,
     seed_value,
 )
-from .data import DATASETS, check_batch_size, check_image_size, check_search_size
+from .data import DATASETS, check_batch_size, check_image_size, check_subset_size
 from .genotypes import check_space
 from .optimizers import MODES, ORDERS
 from .relaxation import check_activation
@@ -36,6 +36,7 @@ class SearchConfig:
                                    # 4x the dataset's own; darts: a multiple of 4)
     search_size: int | None = None  # search on so many of the dataset's search images, drawn with a
                                     # fixed seed, the same for every run (None: all of them)
+    test_size: int | None = None  # measure the supernet on so many held-out images, drawn likewise
     C: int = 16                   # channels of the first stage
     N: int = 5                    # cells per stage (nb201) or cells in all (darts, at least 3)
     epochs: int = 50
@@ -70,7 +71,8 @@ class SearchConfig:
         one_of("dataset", self.dataset, DATASETS)
         one_of("budget", self.budget, BUDGETS)
         size = check_image_size(self.dataset, self.image_size)
-        check_search_size(self.dataset, self.search_size)
+        check_subset_size("search_size", self.search_size, self.dataset)
+        check_subset_size("test_size", self.test_size, self.dataset)
         if self.augment is not None:
             non_negative_int("augment", self.augment)
             if self.augment >= size:

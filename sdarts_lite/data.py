@@ -29,6 +29,7 @@ from .shapes import make_shapes
 DATASETS = ("digits", "shapes", "fashion", "cifar10", "cifar100")
 IMAGE_SIZES = {"digits": 8, "shapes": 12, "fashion": 28, "cifar10": 32, "cifar100": 32}  # each one's own
 SEARCH_SIZES = {"digits": 1438, "shapes": 1400, "fashion": 60000, "cifar10": 50000, "cifar100": 50000}
+TEST_SIZES = {"digits": 359, "shapes": 400, "fashion": 10000, "cifar10": 10000, "cifar100": 10000}
 MAX_UPSCALE = 4  # image_size: at most this many times the dataset's own (resizing up adds no information)
 CIFAR_STATS = {  # per-channel mean and std of the training images
     "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
@@ -49,7 +50,8 @@ class ImageData:
     mean: tuple[float, ...]
     std: tuple[float, ...]
     shift: int  # the augmentation this dataset is usually trained with: a shift of up to so many pixels
-    flip: bool  # whether a mirrored image keeps its class (CIFAR: yes; digits and shapes: no)
+    flip: bool  # whether a mirrored image keeps its class (CIFAR, Fashion-MNIST: yes; digits, shapes: no)
+    classes: tuple[str, ...] = ()  # the class names, by label
 
     @property
     def in_channels(self) -> int:
@@ -75,12 +77,14 @@ def default_root() -> Path:
 
 
 def load_dataset(name: str = "digits", root: str | os.PathLike | None = None, download: bool = True,
-                 image_size: int | None = None, search_size: int | None = None) -> ImageData:
+                 image_size: int | None = None, search_size: int | None = None,
+                 test_size: int | None = None) -> ImageData:
     """Load ``digits``, ``shapes``, ``fashion``, ``cifar10`` or ``cifar100``; ``image_size`` resizes
-    (bilinear); ``search_size`` keeps so many search images, drawn with a fixed seed (the same
-    images for every run), and all the held-out ones."""
+    (bilinear); ``search_size`` and ``test_size`` keep so many search and held-out images, drawn
+    with a fixed seed (the same images for every run; None: all)."""
     check_image_size(name, image_size)
-    check_search_size(name, search_size)
+    check_subset_size("search_size", search_size, name)
+    check_subset_size("test_size", test_size, name)
     if name == "digits":
         data = _digits()
     elif name == "shapes":
@@ -92,6 +96,9 @@ def load_dataset(name: str = "digits", root: str | os.PathLike | None = None, do
     if search_size is not None and search_size < len(data.search_y):
         keep = torch.randperm(len(data.search_y), generator=torch.Generator().manual_seed(0))[:search_size]
         data.search_x, data.search_y = data.search_x[keep], data.search_y[keep]
+    if test_size is not None and test_size < len(data.test_y):
+        keep = torch.randperm(len(data.test_y), generator=torch.Generator().manual_seed(1))[:test_size]
+        data.test_x, data.test_y = data.test_x[keep], data.test_y[keep]
     if image_size is not None and image_size != data.image_size:
         data.search_x, data.test_x = (_resize(x, image_size) for x in (data.search_x, data.test_x))
     return data
@@ -112,16 +119,18 @@ def check_image_size(dataset: str, image_size: int | None) -> int:
     return image_size
 
 
-def check_search_size(dataset: str, search_size: int | None) -> int:
-    """The number of search images ``dataset`` gives with ``search_size`` (None: all of them)."""
+def check_subset_size(name: str, size: int | None, dataset: str) -> int:
+    """How many search (``name="search_size"``) or held-out (``"test_size"``) images ``dataset``
+    gives with ``size`` (None: all of them)."""
     one_of("dataset", dataset, DATASETS)
-    available = SEARCH_SIZES[dataset]
-    if search_size is None:
+    available = (SEARCH_SIZES if name == "search_size" else TEST_SIZES)[dataset]
+    if size is None:
         return available
-    positive_int("search_size", search_size, minimum=2)
-    if search_size > available:
-        raise ValueError(f"search_size: {dataset} has {available} search images, got {search_size}")
-    return search_size
+    positive_int(name, size, minimum=2)
+    if size > available:
+        split = "search" if name == "search_size" else "held-out"
+        raise ValueError(f"{name}: {dataset} has {available} {split} images, got {size}")
+    return size
 
 
 def check_batch_size(batch_size: int, image_size: int) -> int:
@@ -154,7 +163,8 @@ def _digits(test_fraction: float = 0.2) -> ImageData:
     test, search = order[:n_test], order[n_test:]
     mean = float(x.float().mean() / 255)
     std = float(x.float().std() / 255)
-    return ImageData("digits", x[search], y[search], x[test], y[test], 10, (mean,), (std,), 0, False)
+    return ImageData("digits", x[search], y[search], x[test], y[test], 10, (mean,), (std,), 0, False,
+                     tuple(str(k) for k in range(10)))
 
 
 def _shapes(n_search: int = 1400, n_test: int = 400) -> ImageData:
@@ -172,10 +182,10 @@ def _fashion(root: Path, download: bool) -> ImageData:
     (a shoe's toe points left) carries no class information; so augmentation may flip, as for CIFAR.
     An upside-down one would not be a fair sample (no shoe stands on its sole's top), so no
     vertical flips, here or anywhere."""
-    from .fashion import MEAN, STD, load_fashion
+    from .fashion import CLASSES, MEAN, STD, load_fashion
 
     sx, sy, tx, ty = load_fashion(root, download)
-    return ImageData("fashion", sx, sy, tx, ty, 10, (MEAN,), (STD,), 0, True)
+    return ImageData("fashion", sx, sy, tx, ty, 10, (MEAN,), (STD,), 0, True, CLASSES)
 
 
 def _cifar(name: str, root: Path, download: bool) -> ImageData:
@@ -216,7 +226,7 @@ def _cifar(name: str, root: Path, download: bool) -> ImageData:
                 torch.as_tensor(ds.targets, dtype=torch.int64))
 
     (sx, sy), (tx, ty) = tensors(train), tensors(test)
-    return ImageData(name, sx, sy, tx, ty, len(train.classes), mean, std, 4, True)
+    return ImageData(name, sx, sy, tx, ty, len(train.classes), mean, std, 4, True, tuple(train.classes))
 
 
 def _damaged_cifar(folder: Path, files: list[str], err: Exception) -> ValueError:

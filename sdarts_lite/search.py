@@ -48,7 +48,8 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
     config = make_config(preset, **overrides) if config is None else checked(config, overrides)
     one_of("compile", compile, (True, False))
     device = check_device(device)
-    data = data or load_dataset(config.dataset, image_size=config.image_size, search_size=config.search_size)
+    data = data or load_dataset(config.dataset, image_size=config.image_size, search_size=config.search_size,
+                                test_size=config.test_size)
     seed_everything(config.seed)
     input_size = data.image_size if config.space == "nb201" else None  # the DARTS space is not told it
     model = supernet(config.space, config.C, config.N, data.num_classes, data.in_channels, input_size,

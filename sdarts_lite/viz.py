@@ -1,4 +1,5 @@
-"""Plotly figures of search histories and studies.  They read histories and summaries only.
+"""Plotly figures of search histories and studies.  They read histories and summaries only (and,
+once, a dataset's images).
 
 Mixing weights are plotted as each operation's share of its edge's total weight
 (``history.shares``): the softmax weights themselves, and under the sigmoid relaxation, whose
@@ -12,6 +13,7 @@ import statistics
 from collections.abc import Callable
 
 import plotly.graph_objects as go
+import torch
 from plotly.subplots import make_subplots
 
 from .genotypes import PARAM_FREE_OPS
@@ -217,4 +219,23 @@ def benchmark_figure(bench, cells: dict[str, str], dataset: str = "cifar10") -> 
                       annotation=dict(text=f"{label}: {acc:.2f}%", font_color=color))
     fig.update_layout(template="plotly_white", height=400, xaxis_title=f"{dataset} test accuracy (%)",
                       yaxis_title="cells", showlegend=False)
+    return fig
+
+
+def images_figure(data, per_class: int = 8) -> go.Figure:
+    """A grid of a dataset's search images (an ``ImageData``): one row per class, named."""
+    rows = []
+    for label in range(data.num_classes):
+        picked = data.search_x[data.search_y == label][:per_class, 0]  # the first channel, grey
+        rows.append(torch.cat(list(picked), dim=1) if len(picked) == per_class else None)
+    shown = [k for k, r in enumerate(rows) if r is not None]
+    mosaic = torch.cat([rows[k] for k in shown], dim=0).flip(0).numpy()  # plotly draws row 0 at the bottom
+    side = data.image_size
+    names = [data.classes[k] if data.classes else str(k) for k in shown][::-1]
+    fig = go.Figure(go.Heatmap(z=mosaic, colorscale="gray", showscale=False, hoverinfo="skip"))
+    fig.update_yaxes(tickvals=[side * (k + 0.5) for k in range(len(shown))], ticktext=names,
+                     scaleanchor="x", showgrid=False, zeroline=False)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_layout(title=f"{data.name}: {per_class} search images per class", height=60 + 32 * len(shown),
+                      margin=dict(l=110, r=10, t=40, b=10), plot_bgcolor="white")
     return fig

@@ -247,12 +247,16 @@ def test_the_real_fashion_mnist_when_it_is_installed():
     assert abs(mean - data.mean[0]) < 1e-3 and abs(data.search_x.double().std() / 255 - data.std[0]) < 1e-3
 
 
-def test_search_size_draws_the_same_images_for_every_run():
+def test_search_size_and_test_size_draw_the_same_images_for_every_run():
     full = load_dataset("digits")
-    a, b = (load_dataset("digits", search_size=300) for _ in range(2))
+    a, b = (load_dataset("digits", search_size=300, test_size=100) for _ in range(2))
     assert a.search_x.shape == (300, 1, 8, 8) and torch.equal(a.search_x, b.search_x)
-    assert torch.equal(a.test_x, full.test_x)  # all the held-out images stay
-    rows = {tuple(x.flatten().tolist()) for x in full.search_x}
-    assert all(tuple(x.flatten().tolist()) in rows for x in a.search_x)
-    with pytest.raises(ValueError, match="search_size: digits has 1438"):
+    assert a.test_x.shape == (100, 1, 8, 8) and torch.equal(a.test_y, b.test_y)
+    assert torch.equal(load_dataset("digits", search_size=300).test_x, full.test_x)  # None keeps all
+    for subset, whole in ((a.search_x, full.search_x), (a.test_x, full.test_x)):
+        rows = {tuple(x.flatten().tolist()) for x in whole}
+        assert all(tuple(x.flatten().tolist()) in rows for x in subset)
+    with pytest.raises(ValueError, match="search_size: digits has 1438 search images"):
         load_dataset("digits", search_size=1439)
+    with pytest.raises(ValueError, match="test_size: digits has 359 held-out images"):
+        load_dataset("digits", test_size=360)

@@ -1,6 +1,7 @@
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sdarts_lite import (
@@ -145,3 +146,17 @@ def test_curvature_figure_follows_lambda_max_and_pairs_it_with_the_share():
     from sdarts_lite.summary import measures
     again = curvature_figure({"bi-level": [measures(a), measures(b)]})
     assert [list(t.y) for t in again.data] == [list(t.y) for t in fig.data]
+
+
+def test_the_image_grid_shows_each_class_in_its_named_row():
+    from sdarts_lite import images_figure, load_dataset
+
+    data = load_dataset("digits")
+    fig = images_figure(data, per_class=3)
+    (heatmap,) = fig.data
+    z = np.array(heatmap.z)[::-1]  # plotly's rows run upwards; top row first again
+    assert z.shape == (10 * 8, 3 * 8)
+    for label in (0, 7):
+        first = data.search_x[data.search_y == label][0, 0].numpy()
+        assert (z[8 * label:8 * label + 8, :8] == first).all()
+    assert list(fig.layout.yaxis.ticktext)[::-1] == [str(k) for k in range(10)]
