@@ -236,6 +236,7 @@ def images_figure(data, per_class: int = 8) -> go.Figure:
     fig.update_yaxes(tickvals=[side * (k + 0.5) for k in range(len(shown))], ticktext=names,
                      scaleanchor="x", showgrid=False, zeroline=False)
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_layout(title=f"{data.name}: {per_class} search images per class", height=60 + 32 * len(shown),
+    fig.update_layout(title=f"{data.name}: {per_class} search images per class, {side}x{side} pixels",
+                      height=60 + 32 * len(shown),
                       margin=dict(l=110, r=10, t=40, b=10), plot_bgcolor="white")
     return fig

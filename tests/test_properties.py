@@ -44,7 +44,7 @@ from pathlib import Path
 import pytest
 from hypothesis import event, example, given
 from hypothesis import strategies as st
-from test_data import write_cifar
+from test_data import write_cifar, write_idx
 
 from sdarts_lite import (
     ACTIVATIONS,
@@ -73,12 +73,14 @@ pytestmark = pytest.mark.usefixtures("one_thread", "tiny_cifar")
 
 @pytest.fixture(scope="module")
 def tiny_cifar():
-    """CIFAR-10 and CIFAR-100 of 20 training and 10 test images in CIFAR's own format, found
-    through SDARTS_DATA (by this process and the command lines)."""
+    """CIFAR-10 and CIFAR-100 of 20 training and 10 test images in CIFAR's own format, and a
+    Fashion-MNIST of 12 and 6 in its IDX files, found through SDARTS_DATA (by this process and the
+    command lines)."""
     before = os.environ.get("SDARTS_DATA")
     with tempfile.TemporaryDirectory() as root:
         for name in ("cifar10", "cifar100"):
             write_cifar(Path(root), name)
+        write_idx(Path(root))
         os.environ["SDARTS_DATA"] = root
         yield Path(root)
     if before is None:
@@ -131,6 +133,10 @@ SETTINGS = {  # field -> (ordinary values, values at and beyond the edges)
     "dataset": choice(DATASETS),
     "image_size": (st.none() | st.sampled_from([4, 5, 8, 9, 12, 16]),
                    st.sampled_from([1, 2, 3, 5, 7, 9, 15, 17, 31, 32, 33, 47, 48, 49, 128, 129, 10**6])),
+    "search_size": (st.none() | st.sampled_from([16, 300]),
+                    st.one_of(INT_EDGES, WRONG_TYPE, st.sampled_from([1438, 1439, 60001]))),
+    "test_size": (st.none() | st.sampled_from([16, 100]),
+                  st.one_of(INT_EDGES, WRONG_TYPE, st.sampled_from([359, 360]))),
     "C": integer(st.integers(1, 4), 10**6),
     "N": integer(st.integers(3, 5), 10**6),
     "epochs": integer(st.integers(1, 3), 10**9),
@@ -169,9 +175,9 @@ def config_settings(draw) -> dict:
 
 
 @cache
-def search_set(dataset: str) -> tuple[int, int]:
+def search_set(dataset: str, search_size: int | None) -> tuple[int, int]:
     """Images in half the search set and in all of it."""
-    data = load_dataset(dataset)
+    data = load_dataset(dataset, search_size=search_size)
     return len(data.halves()[0][1]), len(data.search_y)
 
 
@@ -182,7 +188,7 @@ def one_step_copy(config: SearchConfig) -> SearchConfig:
     darts = config.space == "darts"
     size = config.image_size if config.image_size is None or config.image_size <= 16 else \
         12 + config.image_size % 4
-    half, whole = search_set(config.dataset)
+    half, whole = search_set(config.dataset, config.search_size)
     holds = half if config.mode == "bilevel" or config.budget == "steps" else whole
     batch = config.batch_size if config.batch_size > holds else min(config.batch_size, 16)
     shift = config.augment if config.augment is None or size is None else min(config.augment, size - 1)
@@ -190,7 +196,8 @@ def one_step_copy(config: SearchConfig) -> SearchConfig:
                    batch_size=batch, augment=shift, log_every=max(config.log_every, 1))
 
 
-ORDINARY = dict(space="nb201", mode="single", order=1, dataset="digits", image_size=None, C=2, N=1, epochs=1,
+ORDINARY = dict(space="nb201", mode="single", order=1, dataset="digits", image_size=None, search_size=None,
+                test_size=None, C=2, N=1, epochs=1,
                 batch_size=16, w_lr=0.025, w_lr_min=0.001, momentum=0.9, nesterov=True, w_weight_decay=5e-4,
                 grad_clip=5.0, arch_lr=3e-3, arch_betas=(0.5, 0.999), arch_weight_decay=1e-3,
                 activation="softmax", augment=None, budget="epochs", curvature=0, early_stop=False, seed=0,
