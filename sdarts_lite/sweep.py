@@ -150,7 +150,7 @@ def write_table(rows: list[dict], path: Path, command: str, seeds: int, preset: 
     start = f"preset `{preset}`" + (f" with {json.dumps(base)}" if base else "")
     lines = [f"# Sweep around {start}", "",
              f"{seeds} tuning seeds (0-{seeds - 1}) per mode and setting; first row: the starting point, "
-             "then one knob changed per row. `targets`: laptop targets met on these seeds (the "
+             "then one knob changed per row. `targets`: the dataset's targets met on these seeds (the "
              "accuracy target by its gap alone: three seeds cannot give p < 0.05).", "",
              f"Regenerate with: `{command}`", "", "| " + " | ".join(keys) + " |",
              "|" + "---|" * len(keys)]
