@@ -17,10 +17,10 @@ setup: $(STAMP)
 # Fashion-MNIST, tried in order: files in place, Debian's package's files, torchvision's download (all
 # three in `fetch`), then, as root on Debian, installing that package.  Only when all fail, one line.
 data: $(STAMP)
-	@$(PY) -m sdarts_lite fetch fashion 2>/dev/null | tail -1 \
+	@$(PY) -m sdarts_lite fetch fashion 2>/dev/null | grep ready \
 	  || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 	       && apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 \
-	       && $(PY) -m sdarts_lite fetch fashion 2>/dev/null | tail -1; } \
+	       && $(PY) -m sdarts_lite fetch fashion 2>/dev/null | grep ready; } \
 	  || echo "Fashion-MNIST not found: apt-get install dataset-fashion-mnist (Debian), or run online once" \
 	          "(torchvision downloads it); its tests skip, and the demo uses digits"
 
