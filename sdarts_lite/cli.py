@@ -97,9 +97,10 @@ def run_search(args: argparse.Namespace) -> None:
 
 
 def run_compare(args: argparse.Namespace) -> None:
-    runs = {label: (config_from(args, mode=STUDY_MODES[folder][0], order=STUDY_MODES[folder][1]),
-                    args.out / folder)
-            for label, folder in (("single", "single"), ("bilevel (1st order)", "bilevel1"))}
+    runs = {}
+    for label, folder in (("single", "single"), ("bilevel (1st order)", "bilevel1")):
+        mode, order = STUDY_MODES[folder]
+        runs[label] = (config_from(args, mode=mode, order=order), args.out / folder)
     histories = side_by_side(runs, device=args.device, progress=not args.quiet)
     budget = histories["single"].config["budget"]
     report = write_report(histories, args.out / "report.html",

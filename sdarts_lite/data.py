@@ -93,12 +93,8 @@ def load_dataset(name: str = "digits", root: str | os.PathLike | None = None, do
         data = _fashion(Path(root or default_root()), download)
     else:
         data = _cifar(name, Path(root or default_root()), download)
-    if search_size is not None and search_size < len(data.search_y):
-        keep = torch.randperm(len(data.search_y), generator=torch.Generator().manual_seed(0))[:search_size]
-        data.search_x, data.search_y = data.search_x[keep], data.search_y[keep]
-    if test_size is not None and test_size < len(data.test_y):
-        keep = torch.randperm(len(data.test_y), generator=torch.Generator().manual_seed(1))[:test_size]
-        data.test_x, data.test_y = data.test_x[keep], data.test_y[keep]
+    data.search_x, data.search_y = _subset(data.search_x, data.search_y, search_size, seed=0)
+    data.test_x, data.test_y = _subset(data.test_x, data.test_y, test_size, seed=1)
     if image_size is not None and image_size != data.image_size:
         data.search_x, data.test_x = (_resize(x, image_size) for x in (data.search_x, data.test_x))
     return data
@@ -117,6 +113,15 @@ def check_image_size(dataset: str, image_size: int | None) -> int:
         raise ValueError(f"image_size: at most {MAX_UPSCALE * own} for {dataset} ({MAX_UPSCALE} x its own "
                          f"{own} pixels; resizing up adds no information), got {image_size}")
     return image_size
+
+
+def _subset(x: torch.Tensor, y: torch.Tensor, size: int | None,
+            seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``size`` of the images, drawn with a fixed seed: the same ones for every run (None: all)."""
+    if size is None or size >= len(y):
+        return x, y
+    keep = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))[:size]
+    return x[keep], y[keep]
 
 
 def check_subset_size(name: str, size: int | None, dataset: str) -> int:
