@@ -11,7 +11,7 @@ from .optimizers import BiLevel, SingleLevel, make_optimizer
 from .relaxation import ACTIVATIONS, mixing_weights
 from .reports import write_report
 from .runtime import default_device, evaluate
-from .search import search
+from .search import search, search_data
 from .spaces.darts.genotypes import DARTS_EDGES, DARTS_V1, DARTS_V2, PRIMITIVES, DartsGenotype
 from .spaces.darts.network import DartsNetwork
 from .spaces.darts.supernet import DartsSupernet
@@ -22,7 +22,7 @@ from .stats import permutation_test
 from .study import StudyResult, histories, study
 from .summary import summary_lines
 from .supernet import Supernet, supernet
-from .sweep import TARGETS, sweep, target_rows
+from .sweep import ACCURACY_TARGETS, TARGETS, sweep, target_rows
 from .train import TrainResult, train_from_scratch
 from .viz import (
     alpha_figure,
@@ -49,9 +49,9 @@ __all__ = [
     # data
     "load_dataset", "ImageData", "Batches", "DATASETS",
     # searching, its record, many searches
-    "search", "SearchConfig", "PRESETS", "make_config", "default_device", "evaluate",
+    "search", "search_data", "SearchConfig", "PRESETS", "make_config", "default_device", "evaluate",
     "History", "EpochRecord", "StepRecord", "study", "StudyResult", "histories", "summary_lines", "sweep",
-    "TARGETS", "target_rows", "permutation_test",
+    "TARGETS", "ACCURACY_TARGETS", "target_rows", "permutation_test",
     # why collapse happens: the held-out loss's sharpness in alpha, and DARTS-ES
     "Curvature", "early_stop_epoch",
     # evaluating derived cells

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -133,7 +134,7 @@ def run_study(args: argparse.Namespace) -> None:
 
 
 def run_sweep(args: argparse.Namespace) -> None:
-    command = "python -m sdarts_lite " + " ".join(sys.argv[1:])
+    command = "python -m sdarts_lite " + shlex.join(args.argv)  # pastes back into a shell
     try:
         axes = json.loads(args.axes) if args.axes else None
     except json.JSONDecodeError as err:
@@ -245,7 +246,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="the folder to look in, unpack and download to (default: $SDARTS_DATA, else "
                    "~/.cache/sdarts-lite)")
     p.set_defaults(run=run_fetch)
+    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
+    args.argv = argv
     try:
         args.run(args)
     except (ValueError, OSError, FloatingPointError) as err:

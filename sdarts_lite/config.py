@@ -134,6 +134,13 @@ PRESETS: dict[str, dict] = {
     # (budget "steps").  lambda_max every 5th epoch (each costs 2-3.5 epochs here; curvature.py).
     "laptop": dict(dataset="digits", C=8, N=1, epochs=40, batch_size=64, arch_lr=3e-2, augment=0,
                    budget="steps", curvature=5),
+    # The lesson: Fashion-MNIST, 6,000 search images at 12x12, the laptop supernet, alpha's learning
+    # rate 1e-1 without weight decay.  Frozen from the sweep on seeds 0-2 (assets/sweep-fashion-
+    # stage1.md to stage3.md), confirmed on seeds 100-109 (assets/study-fashion).  Single-level gets
+    # bi-level's step count (budget "steps"); the held-out accuracy on a fixed 2,000 of the 10,000
+    # test images (all of them cost a third of an epoch); lambda_max every 5th epoch.
+    "fashion": dict(dataset="fashion", image_size=12, search_size=6000, test_size=2000, C=8, N=1, epochs=30,
+                    batch_size=64, arch_lr=1e-1, arch_weight_decay=0.0, budget="steps", curvature=5),
     # The DARTS CNN space (N = cells in all, reductions at N//3 and 2N//3; DARTS' weight decay):
     # the paper's CIFAR-10 search, and a small CPU one on digits.
     "darts-cifar10": dict(space="darts", dataset="cifar10", C=16, N=8, epochs=50, batch_size=64,

@@ -48,8 +48,7 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
     config = make_config(preset, **overrides) if config is None else checked(config, overrides)
     one_of("compile", compile, (True, False))
     device = check_device(device)
-    data = data or load_dataset(config.dataset, image_size=config.image_size, search_size=config.search_size,
-                                test_size=config.test_size)
+    data = data or search_data(config)
     seed_everything(config.seed)
     input_size = data.image_size if config.space == "nb201" else None  # the DARTS space is not told it
     model = supernet(config.space, config.C, config.N, data.num_classes, data.in_channels, input_size,
@@ -111,6 +110,12 @@ def checked(config: SearchConfig, overrides: dict) -> SearchConfig:
     """``config`` with ``overrides`` applied, validated."""
     check_settings(overrides)
     return replace(config, **overrides).validate()
+
+
+def search_data(config: SearchConfig) -> ImageData:
+    """The images a search with ``config`` learns from and is measured on."""
+    return load_dataset(config.dataset, image_size=config.image_size, search_size=config.search_size,
+                        test_size=config.test_size)
 
 
 def search_streams(data: ImageData, config: SearchConfig, split: bool,

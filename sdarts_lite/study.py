@@ -96,6 +96,13 @@ def finished(config: SearchConfig, out: Path) -> History | None:
     return history if done and not history.stopped else None
 
 
+def run_folder(out: Path, mode: str, budget: str | None, seed: int) -> Path:
+    """Where a study keeps one run: ``out/<group>/seed<seed>``, the group being the mode
+    (``STUDY_MODES``) and, for single-level, its budget (``single-steps``, ``bilevel1``)."""
+    group = f"{mode}-{budget}" if STUDY_MODES[mode][0] == "single" else mode
+    return Path(out) / group / f"seed{seed}"
+
+
 def plan_runs(modes, budgets, seeds: range, preset: str | None, out: Path, overrides: dict) -> dict:
     """Every run of a study: ``{(group, seed): (config, folder)}``.  A single-level mode runs once
     per budget (groups ``single-steps``, ``single-epochs``); bi-level, which the budget does not
@@ -104,11 +111,11 @@ def plan_runs(modes, budgets, seeds: range, preset: str | None, out: Path, overr
     for mode in modes:
         mode_name, order = STUDY_MODES[mode]
         for budget in budgets if mode_name == "single" else [None]:
-            group = f"{mode}-{budget}" if budget else mode
             settings = {**overrides, **({"budget": budget} if budget else {})}
             for seed in seeds:
                 config = make_config(preset, mode=mode_name, order=order, seed=seed, **settings)
-                plan[(group, seed)] = (config, out / group / f"seed{seed}")
+                folder = run_folder(out, mode, budget, seed)
+                plan[(folder.parent.name, seed)] = (config, folder)
     return plan
 
 

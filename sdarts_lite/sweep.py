@@ -109,7 +109,7 @@ def sweep(axes: dict[str, list] | None = None, seeds: int = 3, modes=("single", 
           command: str = "", **kwargs) -> list[dict]:
     """A study per setting of ``sweep_settings(axes, preset, base)`` on seeds 0..seeds-1; one
     row each with every mode's measures, ``contrast`` (mean parameter-free edges of bi-level minus
-    single-level: positive is the paper's direction) and ``targets`` (how many of the laptop
+    single-level: positive is the paper's direction) and ``targets`` (how many of the dataset's
     targets these seeds meet).  ``table`` writes the rows as Markdown (and JSON beside it), headed
     by ``command``, the line that regenerates it."""
     rows = []

@@ -3,7 +3,9 @@
 A ``SearchPanel`` runs ``search`` in a background thread, so the notebook stays responsive and
 Stop works while alpha trajectories grow live in a plotly ``FigureWidget``, and below them, epoch by
 epoch, lambda_max: how sharp the held-out loss is in alpha (``curvature.py``).  It only reads the
-history that the search records; bad values are shown in the panel, never raised.
+history that the search records; bad values are shown in the panel, never raised.  Given ``runs``
+(a study's folder), a panel keeps its runs where ``study`` would, and shows a finished run with the
+same settings at once instead of searching again, so notebooks share their searches.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import html
 import threading
 from dataclasses import fields
+from pathlib import Path
 
 import ipywidgets as w
 import plotly.graph_objects as go
@@ -21,23 +24,27 @@ from .history import History
 from .optimizers import STUDY_MODES
 from .runtime import check_device
 from .search import search
+from .study import finished, run_folder
 from .viz import LAMBDA_TITLE, PARAM_FREE_COLOR, add_alpha_traces, alpha_figure, alpha_rows, alpha_series
 
 OPTIMIZERS = {"single (Single-DARTS)": "single", "bi-level, 1st order (DARTS-V1)": "bilevel1",
               "bi-level, 2nd order (DARTS-V2)": "bilevel2"}  # label -> optimizers.STUDY_MODES name
+DATA = {"Fashion-MNIST": "fashion", "8x8 digits (quick)": "laptop"}  # label -> the preset that searches it
 
 
 class SearchPanel(w.VBox):
-    """Controls, a live alpha plot and a progress bar for one search on a preset (``preset``; the
-    arch lr and epochs fields start at its values)."""
+    """Controls, a live alpha plot and a progress bar for one search on a preset: ``preset``, or
+    the one the data control picks (``DATA``); the arch lr and epochs fields start at its values.
+    ``runs``: the folder to keep runs in and reuse them from (``study``'s layout; None: keep none)."""
 
-    def __init__(self, optimizer: str = "single (Single-DARTS)", preset: str = "laptop",
-                 arch_lr: float | None = None, epochs: int | None = None, seed: int = 0, log_every: int = 4,
-                 **search_kwargs):
+    def __init__(self, optimizer: str = "single (Single-DARTS)", preset: str = "fashion",
+                 arch_lr: float | None = None, epochs: int | None = None, seed: int = 0, log_every: int = 0,
+                 runs: str | None = None, **search_kwargs):
         defaults = make_config(preset)
-        self.preset = preset
         # Sized so that two panels side by side fit JupyterLab's default width (560 px each).
         field = dict(layout=w.Layout(width="275px"), style={"description_width": "70px"})
+        choices = {**DATA} if preset in DATA.values() else {**DATA, f"preset {preset}": preset}
+        self.data = w.Dropdown(options=list(choices.items()), value=preset, description="data", **field)
         self.optimizer = w.Dropdown(options=list(OPTIMIZERS), value=optimizer, description="optimizer",
                                     **field)
         self.arch_lr = w.FloatText(value=arch_lr or defaults.arch_lr, description="arch lr", **field)
@@ -62,6 +69,7 @@ class SearchPanel(w.VBox):
             template="plotly_white", height=170, width=560, margin=dict(l=50, r=10, t=30, b=35),
             title=dict(text=LAMBDA_TITLE, font_size=12), xaxis_title="epoch", showlegend=False))
         self.history: History | None = None
+        self.runs = Path(runs) if runs is not None else None
         # search's keyword arguments: SearchConfig fields (C=4, N=1, ...) and the rest (device, out, ...)
         names = {f.name for f in fields(SearchConfig)}
         self.settings = {k: v for k, v in search_kwargs.items() if k in names}
@@ -72,9 +80,20 @@ class SearchPanel(w.VBox):
         self.run_button.on_click(lambda _: self.run())
         self.stop_button.on_click(lambda _: self.stop())
         self.edge.observe(lambda _: self._redraw(), names="value")
-        super().__init__([w.HBox([self.optimizer, self.arch_lr]), w.HBox([self.epochs, self.seed]),
+        self.data.observe(lambda _: self._preset_changed(), names="value")
+        super().__init__([w.HBox([self.data, self.optimizer]), w.HBox([self.arch_lr, self.epochs]),
+                          w.HBox([self.seed]),
                           w.HBox([self.run_button, self.stop_button, self.progress, self.edge]),
                           self.status, self.figure, self.sharpness])
+
+    @property
+    def preset(self) -> str:
+        return self.data.value
+
+    def _preset_changed(self) -> None:
+        """Another dataset: its preset's arch lr and epochs."""
+        defaults = make_config(self.preset)
+        self.arch_lr.value, self.epochs.value = defaults.arch_lr, defaults.epochs
 
     @property
     def running(self) -> bool:
@@ -119,16 +138,33 @@ class SearchPanel(w.VBox):
 
     def _search(self, config) -> None:
         try:
-            self.history = search(config, progress=False, callback=self._update, **self.search_kwargs)
+            out, kept = self._kept(config)
+            if kept:
+                self._update(kept)
+            else:
+                self.history = search(config, out=out, resume=out is not None, progress=False,
+                                      callback=self._update, **self.search_kwargs)
             h = self.history
             ended = "stopped" if h.stopped else "done"
+            where = f" (earlier, kept in {out})" if kept else ""
             edges = f"{h.param_free_edges()[-1]} of {h.num_edges()}" if h.epochs else "-"
-            self.status.value = (f"{ended} after {len(h.epochs)} epochs: <code>{h.genotype}</code>, "
+            self.status.value = (f"{ended} after {len(h.epochs)} epochs{where}: <code>{h.genotype}</code>, "
                                  f"{edges} edges parameter-free")
         except Exception as err:  # noqa: BLE001 - shown in the panel, the thread must not die silently
             self._show_error("search failed", err)
         finally:
             self.run_button.disabled, self.stop_button.disabled = False, True
+
+    def _kept(self, config) -> tuple[Path | None, History | None]:
+        """Where this run is kept in ``runs``, and its history if it finished there; (None, None)
+        without ``runs``, or where a run with other settings is kept (that one is left alone)."""
+        if self.runs is None:
+            return None, None
+        out = run_folder(self.runs, OPTIMIZERS[self.optimizer.value], config.budget, config.seed)
+        try:
+            return out, finished(config, out)
+        except ValueError:
+            return None, None
 
     def _show_error(self, what: str, err: Exception) -> None:
         """The error's one-line message, as the command line prints it, in red after ``what``."""

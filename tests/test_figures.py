@@ -1,6 +1,6 @@
 """``make figures``' code writes valid, small PNGs, and they are the figures the README shows.
 
-A tiny search stands in for the laptop preset's (seconds instead of minutes); the study's figures
+A tiny search stands in for the fashion preset's (seconds instead of minutes); the study's figures
 come from the committed summary as in ``make figures``.
 """
 
@@ -20,7 +20,8 @@ if not (os.environ.get("SDARTS_CHROMIUM") or shutil.which("chromium") or shutil.
 
 
 def test_figures_are_small_valid_pngs_and_the_ones_the_readme_shows(tmp_path, one_thread):
-    paths = write_figures(tmp_path, ROOT / STUDY, preset="digits", epochs=2, C=4)
+    paths = write_figures(tmp_path / "figures", ROOT / STUDY, preset="digits", runs=tmp_path / "runs",
+                          epochs=2, C=4)
     assert len(paths) == 4
     for path in paths:
         with Image.open(path) as image:

@@ -2,11 +2,13 @@
 
 import importlib.util
 import json
+import shlex
 
 import pytest
 import torch
 
 from sdarts_lite import make_config, search
+from sdarts_lite.cli import main
 from sdarts_lite.reports import write_study_report
 from sdarts_lite.stats import permutation_test
 from sdarts_lite.study import StudyResult, histories, side_by_side, study
@@ -145,6 +147,17 @@ def test_sweep_varies_one_knob_at_a_time_and_tabulates_the_contrast(tmp_path):
     table = (tmp_path / "sweep.md").read_text()
     assert "`the command`" in table and table.count("\n| arch_lr-0.03 |") == 1 and '{"C": 4}' in table
     assert json.loads((tmp_path / "sweep.json").read_text()) == rows
+
+
+def test_the_sweep_tables_command_pastes_back_into_a_shell(tmp_path):
+    """Its JSON arguments are quoted: the line, split as a shell splits it, is the command that ran."""
+    argv = ["sweep", "--preset", "digits", "--base", '{"C": 4, "epochs": 1}', "--axes", '{"arch_lr": [0.01]}',
+            "--seeds", "1", "--modes", "single", "--workers", "1", "--out", str(tmp_path / "runs"),
+            "--table", str(tmp_path / "sweep.md"), "--quiet"]
+    assert main(argv) == 0
+    lines = (tmp_path / "sweep.md").read_text().splitlines()
+    line = next(t for t in lines if t.startswith("Regenerate with"))
+    assert shlex.split(line.split("`")[1]) == ["python", "-m", "sdarts_lite", *argv]
 
 
 @pytest.mark.parametrize("axes, field", [({"bogus": [1]}, "bogus"), ({"N": 1}, "axes"), ({"N": []}, "axes"),

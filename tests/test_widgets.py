@@ -5,7 +5,7 @@ import time
 import pytest
 import torch
 
-from sdarts_lite import search
+from sdarts_lite import make_config, search, study
 from sdarts_lite.widgets import SearchPanel, side_by_side
 
 
@@ -14,7 +14,7 @@ def points(panel):
 
 
 def test_run_grows_the_live_figure_and_ends_with_a_history():
-    panel = SearchPanel(epochs=3, log_every=5, C=4, N=1, curvature=1)
+    panel = SearchPanel(preset="laptop", epochs=3, log_every=5, C=4, N=1, curvature=1)
     assert points(panel) == 0 and not panel.run_button.disabled
     panel.run()
     assert panel.running and panel.run_button.disabled and not panel.stop_button.disabled
@@ -38,7 +38,7 @@ def test_run_grows_the_live_figure_and_ends_with_a_history():
 
 
 def test_stop_ends_a_running_search_early():
-    panel = SearchPanel(epochs=200, log_every=1, C=4, N=1)
+    panel = SearchPanel(preset="laptop", epochs=200, log_every=1, C=4, N=1)
     panel.run()
     while panel.history is None or not panel.history.steps:
         time.sleep(0.02)
@@ -50,7 +50,7 @@ def test_stop_ends_a_running_search_early():
 
 
 def test_bad_values_are_shown_in_the_panel_not_raised():
-    panel = SearchPanel(C=4, N=1)
+    panel = SearchPanel(preset="laptop", C=4, N=1)
     panel.arch_lr.value = 0.0
     panel.run_button.click()
     assert not panel.running and "arch_lr" in panel.status.value
@@ -60,8 +60,9 @@ def test_bad_values_are_shown_in_the_panel_not_raised():
 
 
 @pytest.mark.parametrize("settings", [
-    dict(device="tpu"), dict(preset="darts-digits", N=2), dict(preset="darts-digits", image_size=6),
-    pytest.param(dict(device="cuda"),
+    dict(preset="laptop", device="tpu"), dict(preset="darts-digits", N=2),
+    dict(preset="darts-digits", image_size=6),
+    pytest.param(dict(preset="laptop", device="cuda"),
                  marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")),
 ], ids=["unknown device", "DARTS with 2 cells", "DARTS image size 6", "CUDA without a GPU"])
 def test_the_panel_shows_the_one_line_message_the_api_and_the_cli_give(settings):
@@ -76,10 +77,44 @@ def test_the_panel_shows_the_one_line_message_the_api_and_the_cli_give(settings)
 
 
 def test_changing_the_edge_redraws_from_the_same_history():
-    panel = SearchPanel(epochs=2, log_every=5, C=4, N=1)
+    panel = SearchPanel(preset="laptop", epochs=2, log_every=5, C=4, N=1)
     panel.run()
     panel.wait()
     mean_y = list(panel.figure.data[0].y)
     panel.edge.value = 3
     assert list(panel.figure.data[0].y) != mean_y
-    assert len(side_by_side(panel, SearchPanel(C=4, N=1)).children) == 2
+    assert len(side_by_side(panel, SearchPanel(preset="laptop", C=4, N=1)).children) == 2
+
+
+def test_the_data_control_sets_the_presets_learning_rate_and_epochs():
+    panel = SearchPanel(preset="laptop")
+    assert panel.data.value == "laptop" and "fashion" in dict(panel.data.options).values()
+    panel.data.value = "fashion"
+    fashion = make_config("fashion")
+    assert (panel.arch_lr.value, panel.epochs.value) == (fashion.arch_lr, fashion.epochs)
+    assert panel.config().dataset == "fashion"
+    assert SearchPanel(preset="digits").data.value == "digits"  # a preset outside the choices is offered too
+
+
+def test_panels_keep_their_runs_where_a_study_does_and_show_a_finished_one_at_once(tmp_path):
+    """Notebooks share searches: a panel given ``runs`` writes study's folder layout, a study then finds
+    the run finished (no search), and a second panel shows it without searching."""
+    settings = dict(preset="laptop", optimizer="bi-level, 1st order (DARTS-V1)", epochs=2, seed=7, C=4, N=1,
+                    runs=tmp_path)
+    first = SearchPanel(**settings)
+    first.run()
+    ran = first.wait()
+    folder = tmp_path / "bilevel1" / "seed7"
+    assert (folder / "history.json").is_file() and "kept in" not in first.status.value
+    modified = (folder / "history.json").stat().st_mtime_ns
+    _, runs = study(["bilevel1"], seeds=1, first_seed=7, preset="laptop", out=tmp_path, epochs=2, C=4, N=1,
+                    progress=False)
+    assert runs["bilevel1"][0].to_dict() == ran.to_dict()
+    second = SearchPanel(**settings)
+    second.run()
+    assert second.wait().to_dict() == ran.to_dict() and f"kept in {folder}" in second.status.value
+    assert points(second) == points(first) > 0
+    other = SearchPanel(**{**settings, "arch_lr": 1e-2})  # other settings: searched, the kept run untouched
+    other.run()
+    assert other.wait().config["arch_lr"] == 1e-2 and "kept in" not in other.status.value
+    assert (folder / "history.json").stat().st_mtime_ns == modified
