@@ -50,9 +50,8 @@ def jupyterlab(tmp_path):
     copy = work / "notebooks" / "02_single_vs_bilevel.ipynb"
     nb = json.loads(copy.read_text())
     for cell in nb["cells"]:
-        cell["source"] = [line.replace(', runs="runs/fashion")\n', ', epochs=8)\n') if " = SearchPanel(" in line
-                          else line
-                          for line in cell["source"]]
+        cell["source"] = [line.replace(', runs="runs/fashion")\n', ', epochs=8)\n')
+                          if " = SearchPanel(" in line else line for line in cell["source"]]
     assert json.dumps(nb).count("epochs=8") == 2, "notebook 02 no longer builds two panels this way"
     copy.write_text(json.dumps(nb))
     port, token = free_port(), secrets.token_hex(16)
