@@ -43,21 +43,21 @@ test-notebooks: $(STAMP)  ## the notebooks alone under nbval (CI checks them onc
 
 test-browser: $(STAMP)  ## notebook 02 in JupyterLab and the book's pages, in headless Chromium (needs the browser extra)
 	$(PY) -m pip install --quiet -e ".[browser]"
-	$(PY) -m pytest -q tests/browser
+	$(PY) -m pytest -q tests/frontends/browser
 
 bench: $(STAMP)  ## search-step timings against xautodl's, and what lambda_max costs (not a test)
 	$(PY) -m pip install --quiet --no-deps xautodl
 	$(PY) benchmarks/search_step.py --digits --repeats 3
-	$(PY) benchmarks/curvature.py
+	$(PY) benchmarks/sharpness.py
 
 notebooks: $(STAMP)  ## execute the notebooks, keep only the outputs nbval checks
-	$(PY) tests/notebook_outputs.py
+	$(PY) -m sdarts_lite.frontends.notebook_outputs
 
 figures: $(STAMP)  ## the README's figures, assets/figures/*.png (two laptop searches, the committed study)
-	$(PY) -m sdarts_lite.figures
+	$(PY) -m sdarts_lite.frontends.readme_figures
 
 book: $(STAMP)  ## every notebook executed, rendered to build/book/ (BOOK_EXECUTE=0: from the last build's executed copies)
-	$(PY) -m sdarts_lite.book $(if $(filter 0,$(BOOK_EXECUTE)),--no-execute) $(BOOK_FLAGS)
+	$(PY) -m sdarts_lite.frontends.book $(if $(filter 0,$(BOOK_EXECUTE)),--no-execute) $(BOOK_FLAGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check sdarts_lite tests benchmarks

@@ -1,51 +1,69 @@
-"""sdarts-lite: single-level vs bi-level differentiable architecture search, to learn from."""
+"""sdarts-lite: single-level vs bi-level differentiable architecture search, to learn from.
 
-from .config import PRESETS, SearchConfig, make_config
-from .curvature import Curvature, early_stop_epoch
-from .data import DATASETS, Batches, ImageData, load_dataset
-from .drawing import cell_graph, darts_cell_graph, show_cell
-from .genotypes import PARAM_FREE_OPS, SPACES, parse_genotype
-from .history import EpochRecord, History, StepRecord
-from .lookup import CellResult, NB201Benchmark, load_benchmark
-from .optimizers import BiLevel, SingleLevel, make_optimizer
-from .relaxation import ACTIVATIONS, mixing_weights
-from .reports import write_report
-from .runtime import default_device, evaluate
-from .search import search, search_data
-from .spaces.darts.genotypes import DARTS_EDGES, DARTS_V1, DARTS_V2, PRIMITIVES, DartsGenotype
-from .spaces.darts.network import DartsNetwork
-from .spaces.darts.supernet import DartsSupernet
-from .spaces.nb201.genotypes import EDGES, NB201_OPS, NB201Genotype, derive_genotype
-from .spaces.nb201.network import NB201Network
-from .spaces.nb201.supernet import NB201Supernet
-from .stats import permutation_test
-from .study import StudyResult, histories, study
-from .summary import summary_lines
-from .supernet import Supernet, supernet
-from .sweep import ACCURACY_TARGETS, TARGETS, sweep, target_rows
-from .train import TrainResult, train_from_scratch
-from .viz import (
+The package in layers, each importing only from those above it in this list:
+
+    base/         guards on input, the device, seeding, atomic files
+    data/         the images: datasets and seeded batches
+    core/         the method, read beside the paper: spaces/, mixing, supernet, optimizers, config,
+                  search, history, checkpoint, sharpness, held_out
+    evaluation/   derived cells judged: retraining from scratch, the NAS-Bench-201 table
+    analysis/     many histories summarised: measures, statistics
+    pictures/     figures, cell drawings, reports (they read histories and summaries only)
+    experiments/  many searches: study, its workers, sweep
+    frontends/    the command line, widgets, the book, the README's figures
+
+This file is the public API: everything a notebook or a script needs, by one name.
+"""
+
+from .analysis.measures import summary_lines
+from .analysis.stats import permutation_test
+from .base.device import default_device
+from .core.config import PRESETS, SearchConfig, make_config
+from .core.held_out import evaluate
+from .core.history import EpochRecord, History, StepRecord
+from .core.mixing import ACTIVATIONS, mixing_weights
+from .core.optimizers import BiLevel, Hyperparameters, SingleLevel, make_optimizer
+from .core.search import search, search_data
+from .core.sharpness import Sharpness, early_stop_epoch
+from .core.spaces import REGISTRY, SearchSpace, get_space, param_free_ops, parse_genotype, register, space_of
+from .core.spaces.darts.genotypes import DARTS_EDGES, DARTS_V1, DARTS_V2, PRIMITIVES, DartsGenotype
+from .core.spaces.darts.network import DartsNetwork
+from .core.spaces.darts.supernet import DartsSupernet
+from .core.spaces.nb201.genotypes import EDGES, NB201_OPS, NB201Genotype, derive_genotype
+from .core.spaces.nb201.network import NB201Network
+from .core.spaces.nb201.supernet import NB201Supernet
+from .core.supernet import Supernet, supernet
+from .data.batches import Batches
+from .data.images import DATASETS, ImageData, load_dataset
+from .evaluation.nb201_table import CellResult, NB201Benchmark, load_benchmark
+from .evaluation.retrain import TrainResult, train_from_scratch
+from .experiments.study import StudyResult, histories, study
+from .experiments.sweep import ACCURACY_TARGETS, TARGETS, sweep, target_rows
+from .pictures.cell_drawings import cell_graph, show_cell
+from .pictures.figures import (
     alpha_figure,
     benchmark_figure,
     collapse_figure,
     compare_figure,
-    curvature_figure,
     diagnostics_figure,
     images_figure,
+    sharpness_figure,
     study_figure,
 )
+from .pictures.reports import write_report
 
 __version__ = "0.1.0"
 
 __all__ = [
     # search spaces and genotypes
-    "SPACES", "NB201_OPS", "PARAM_FREE_OPS", "EDGES", "NB201Genotype", "derive_genotype",
-    "PRIMITIVES", "DARTS_EDGES", "DartsGenotype", "DARTS_V1", "DARTS_V2", "parse_genotype",
+    "SearchSpace", "REGISTRY", "get_space", "register", "space_of", "param_free_ops", "parse_genotype",
+    "NB201_OPS", "EDGES", "NB201Genotype", "derive_genotype",
+    "PRIMITIVES", "DARTS_EDGES", "DartsGenotype", "DARTS_V1", "DARTS_V2",
     # networks and the relaxation of alpha
     "ACTIVATIONS", "mixing_weights",
     "Supernet", "supernet", "NB201Supernet", "DartsSupernet", "NB201Network", "DartsNetwork",
     # optimizers
-    "make_optimizer", "SingleLevel", "BiLevel",
+    "make_optimizer", "SingleLevel", "BiLevel", "Hyperparameters",
     # data
     "load_dataset", "ImageData", "Batches", "DATASETS",
     # searching, its record, many searches
@@ -53,11 +71,11 @@ __all__ = [
     "History", "EpochRecord", "StepRecord", "study", "StudyResult", "histories", "summary_lines", "sweep",
     "TARGETS", "ACCURACY_TARGETS", "target_rows", "permutation_test",
     # why collapse happens: the held-out loss's sharpness in alpha, and DARTS-ES
-    "Curvature", "early_stop_epoch",
+    "Sharpness", "early_stop_epoch",
     # evaluating derived cells
     "train_from_scratch", "TrainResult", "load_benchmark", "NB201Benchmark", "CellResult",
     # plots, drawings and reports
     "alpha_figure", "benchmark_figure", "compare_figure", "collapse_figure", "diagnostics_figure",
-    "curvature_figure", "study_figure", "images_figure",
-    "cell_graph", "darts_cell_graph", "show_cell", "write_report",
+    "sharpness_figure", "study_figure", "images_figure",
+    "cell_graph", "show_cell", "write_report",
 ]

@@ -7,13 +7,13 @@ import torch
 from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the reference implementations
+sys.path.insert(0, str(Path(__file__).resolve().parent / "references"))  # the independent oracles
 NB201_CSV = Path(os.environ.get("SDARTS_NB201", ROOT.parent / "shared" / "nb201" / "nats_bench.csv"))
 
-# Hypothesis profiles (tests/test_properties.py): "ci", the default, draws the same examples on every
-# run (derandomized, no example database), few enough that the property tests take about a minute
-# on 2 CPU cores; "dev" draws ten times as many, new ones each run:
-# HYPOTHESIS_PROFILE=dev make test (or pytest tests/test_properties.py).
+# Hypothesis profiles (tests/base/test_guard_properties.py): "ci", the default, draws the same examples on
+# every run (derandomized, no example database), few enough that the property tests take about a
+# minute on 2 CPU cores; "dev" draws ten times as many, new ones each run:
+# HYPOTHESIS_PROFILE=dev make test (or pytest tests/base/test_guard_properties.py).
 _QUIET = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("ci", max_examples=30, derandomize=True, database=None, print_blob=True, **_QUIET)
 settings.register_profile("dev", max_examples=300, **_QUIET)

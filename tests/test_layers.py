@@ -1,23 +1,32 @@
-"""The package's layers, read from its import statements: plain data (histories, genotypes, checks)
-builds no model, the study runner draws no plot, training a cell does not import the search, and
-the model layer imports no plotting or widgets.
+"""The package's layers, read from its import statements: each folder imports only from the folders
+below it (``LAYERS``), plain data (histories, genotypes, guards) builds no model, the model layer
+draws nothing, and no code outside ``core/spaces/`` asks which space it has.
 
-The walk is static (``ast``): it follows every ``sdarts_lite`` import, including those made for
-annotations only (``if TYPE_CHECKING:``), so it is stricter than what runs.  Importing
+The walk is static (``ast``): it follows every ``sdarts_lite`` import made when a module is imported,
+including those made for annotations only (``if TYPE_CHECKING:``), so it is stricter than what
+runs; an import inside a function (a space's builders import its supernet when called) runs later
+and is checked by the layer rule alone.  Importing
 ``sdarts_lite.a.b`` also runs the ``__init__`` of ``sdarts_lite.a``, which the walk follows too;
 it leaves out the top-level ``sdarts_lite/__init__.py``, the public API, which imports everything
 on purpose.
 """
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL = {"sdarts_lite.supernet", *(f"sdarts_lite.spaces.{space}.{part}" for space in ("nb201", "darts")
-                                   for part in ("ops", "supernet", "network"))}
+PACKAGE = ROOT / "sdarts_lite"
+# The folders, lowest first: a module may import from its own folder and from those before it.
+LAYERS = ("base", "data", "core", "evaluation", "analysis", "pictures", "experiments", "frontends")
+MODEL = {f"sdarts_lite.core.spaces.{space}.{part}" for space in ("nb201", "darts")
+         for part in ("ops", "supernet", "network")} | {"sdarts_lite.core.spaces.darts.stacked",
+                                                        "sdarts_lite.core.spaces.layers"}
 DRAWING = {"plotly", "graphviz", "ipywidgets"}
+DATA = ["sdarts_lite.core.history", "sdarts_lite.core.spaces", "sdarts_lite.base.guards",
+        "sdarts_lite.core.spaces.nb201.genotypes", "sdarts_lite.core.spaces.darts.genotypes"]
 
 
 def module_path(root: Path, module: str) -> Path | None:
@@ -29,13 +38,21 @@ def module_path(root: Path, module: str) -> Path | None:
     return None
 
 
-def imports(root: Path, module: str) -> set[str]:
+def nodes(tree: ast.AST, at_import: bool):
+    """Every node of ``tree``; with ``at_import``, those outside function bodies only."""
+    for child in ast.iter_child_nodes(tree):
+        yield child
+        if not (at_import and isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))):
+            yield from nodes(child, at_import)
+
+
+def imports(root: Path, module: str, at_import: bool = False) -> set[str]:
     """The absolute names ``module`` imports (for ``from x import y``: ``x.y`` when that is a
-    module of the package, else ``x``)."""
+    module of the package, else ``x``); with ``at_import``, only when it is imported."""
     path = module_path(root, module)
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in nodes(ast.parse(path.read_text()), at_import):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -64,7 +81,7 @@ def reach(root: Path, start: str, package: str = "sdarts_lite") -> set[str]:
     seen = set(todo)
     todo.append(start)
     while todo:
-        for name in imports(root, todo.pop()):
+        for name in imports(root, todo.pop(), at_import=True):
             if not name.startswith(package + "."):
                 seen.add(name.split(".")[0])
                 continue
@@ -75,8 +92,32 @@ def reach(root: Path, start: str, package: str = "sdarts_lite") -> set[str]:
     return seen
 
 
-DATA = ["sdarts_lite.history", "sdarts_lite.genotypes", "sdarts_lite.checks",
-        "sdarts_lite.spaces.nb201.genotypes", "sdarts_lite.spaces.darts.genotypes"]
+def modules() -> list[str]:
+    """Every module of the package but its top-level ``__init__``, by dotted name."""
+    names = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return [n for n in names if n != "sdarts_lite" and n != "sdarts_lite.__main__"]
+
+
+def layer(module: str) -> str:
+    return module.split(".")[1]
+
+
+def test_the_package_is_its_layers():
+    folders = sorted(p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__")
+    loose = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert folders == sorted(LAYERS)
+    assert loose == ["__init__.py", "__main__.py"]
+
+
+@pytest.mark.parametrize("module", modules())
+def test_a_module_imports_only_from_its_layer_and_those_below(module):
+    allowed = LAYERS[:LAYERS.index(layer(module)) + 1]
+    ours = [m for m in imports(ROOT, module) if m.startswith("sdarts_lite.")]
+    above = sorted(m for m in ours if layer(m) not in allowed)
+    assert not above, f"{module} imports from a higher layer: {above}"
 
 
 @pytest.mark.parametrize("module", DATA)
@@ -86,17 +127,30 @@ def test_plain_data_imports_no_model_and_no_drawing(module):
     assert not reached & DRAWING, sorted(reached & DRAWING)
 
 
-def test_the_study_runner_draws_nothing_and_training_does_not_import_the_search():
-    assert not reach(ROOT, "sdarts_lite.study") & DRAWING
-    assert "sdarts_lite.search" not in reach(ROOT, "sdarts_lite.train")
-    assert "sdarts_lite.study" not in reach(ROOT, "sdarts_lite.train")
+@pytest.mark.parametrize("module", sorted(MODEL | {"sdarts_lite.core.search",
+                                                   "sdarts_lite.experiments.study"}))
+def test_the_model_layer_and_the_study_runner_draw_nothing(module):
+    assert not reach(ROOT, module) & DRAWING
 
 
-@pytest.mark.parametrize("module", sorted(MODEL))
-def test_the_model_layer_imports_no_plotting_or_widgets(module):
-    reached = reach(ROOT, module)
-    assert not reached & DRAWING
-    assert not {m for m in reached if m.split(".")[-1] in ("viz", "drawing", "reports", "widgets")}
+def test_training_a_cell_does_not_import_the_search():
+    assert "sdarts_lite.core.search" not in reach(ROOT, "sdarts_lite.evaluation.retrain")
+
+
+SPACE_NAMES = ("nb201", "darts")
+
+
+@pytest.mark.parametrize("module", [m for m in modules() if not m.startswith("sdarts_lite.core.spaces")])
+def test_no_code_outside_the_spaces_asks_which_space_it_has(module):
+    """No comparison with a space's name and no type test of a genotype outside ``core/spaces/``
+    (the NAS-Bench-201 table says which space it holds by the space object itself)."""
+    tree = ast.parse(module_path(ROOT, module).read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            texts = [c.value for c in ast.walk(node) if isinstance(c, ast.Constant)]
+            assert not set(texts) & set(SPACE_NAMES), f"{module}: {ast.unparse(node)}"
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "isinstance":
+            assert not re.search(r"Genotype|Supernet|Network", ast.unparse(node.args[1])), ast.unparse(node)
 
 
 def test_the_walk_finds_an_import_two_steps_away_and_through_a_package_init(tmp_path):

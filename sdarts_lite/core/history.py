@@ -1,0 +1,132 @@
+"""What a search leaves behind: plain records, saved as JSON, read by plots and widgets."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..base.files import write_atomically
+from .spaces import get_space, param_free_ops, parse_genotype
+
+
+@dataclass
+class StepRecord:
+    """Mixing weights every few steps (``log_every``): the fine-grained alpha trajectory."""
+
+    epoch: int
+    step: int
+    alphas: list[list[float]]
+
+
+@dataclass
+class EpochRecord:
+    """One epoch: the mixing weights (softmax, or sigmoid, of alpha; one row per alpha row: 6 x 5
+    for NAS-Bench-201, 28 x 8 for DARTS), losses, accuracies, derived cell, time.  The measures
+    below read each row as shares of the edge's total weight (under softmax the row sums to 1).
+
+    ``train_*`` averages the batches that updated w; ``valid_*`` is the supernet on the held-out
+    split, which no update ever sees (the same split for every mode, so they compare).  How much
+    signal alpha got: ``alpha_loss`` averages the loss alpha descended (single-level: the same
+    batches as w; bi-level: the validation batches; second order: at the unrolled weights),
+    ``alpha_grad_norm`` the norm of its gradient, and ``alpha_step`` is how far alpha moved in
+    the epoch (the Euclidean norm of the change of every alpha together).  Why it moved there:
+    ``lambda_max``, the largest eigenvalue of the Hessian in alpha of the loss on fixed held-out
+    batches (None in epochs not measured).
+    """
+
+    epoch: int
+    alphas: list[list[float]]
+    train_loss: float
+    train_acc: float
+    valid_loss: float
+    valid_acc: float
+    genotype: str
+    seconds: float
+    w_lr: float
+    alpha_loss: float
+    alpha_grad_norm: float
+    alpha_step: float
+    lambda_max: float | None = None         # the held-out loss's sharpness in alpha (sharpness.py)
+    eigenvalues: list[float] | None = None  # its whole Hessian spectrum, ascending (NAS-Bench-201)
+
+
+@dataclass
+class History:
+    """The plain record of one search: its configuration, one EpochRecord per epoch, StepRecords
+    every ``log_every`` steps, the derived genotype; saved and loaded as JSON.
+
+    ``config["space"]`` names the space whose operations (the columns of alpha) and edges (its rows)
+    the record holds; ``ops`` and ``edges`` default to that space's.
+    """
+
+    config: dict
+    epochs: list[EpochRecord] = field(default_factory=list)
+    steps: list[StepRecord] = field(default_factory=list)
+    genotype: str = ""
+    stopped: bool = False  # ended early by the caller (a Stop button), not by the epoch count
+    ops: list[str] | None = None
+    edges: list[list[int]] | None = None
+    steps_per_epoch: int = 0  # places a StepRecord within its epoch
+    early_stop: dict | None = None  # where DARTS-ES stopped, why, and the cell it kept
+
+    def __post_init__(self) -> None:
+        if self.ops is None or self.edges is None:
+            if "space" not in self.config:
+                raise ValueError("History: config['space'] must say which operations and edges the alphas "
+                                 "hold")
+            space = get_space(self.config["space"])
+            ops, edges = space.ops, space.edges
+            self.ops = list(ops) if self.ops is None else self.ops
+            self.edges = [list(e) for e in edges] if self.edges is None else self.edges
+
+    def param_free_share(self) -> list[float]:
+        """Per epoch, the mean over edges of the share of the edge's total mixing weight on
+        parameter-free operations (none, skip_connect, pools)."""
+        cols = [k for k, op in enumerate(self.ops) if op in param_free_ops()]
+        return [sum(sum(row[c] for c in cols) / sum(row) for row in r.alphas) / len(r.alphas)
+                for r in self.epochs]
+
+    def decisiveness(self) -> list[float]:
+        """Per epoch, the mean over edges of the largest mixing weight, as a share of the edge's
+        total weight: 1/5 (1/8 for DARTS) while alpha is uniform, 1 once every edge has decided."""
+        return [sum(max(row) / sum(row) for row in r.alphas) / len(r.alphas) for r in self.epochs]
+
+    def lambda_max(self) -> tuple[list[int], list[float]]:
+        """The epochs (1-based) where lambda_max was measured, and its values there."""
+        measured = [(r.epoch + 1, r.lambda_max) for r in self.epochs if r.lambda_max is not None]
+        return [e for e, _ in measured], [v for _, v in measured]
+
+    def num_edges(self) -> int:
+        """Edges of the derived cell(s): 6 for NAS-Bench-201, 16 for DARTS' normal and reduction cells."""
+        return parse_genotype(self.genotype).num_edges
+
+    def param_free_edges(self) -> list[int]:
+        """Per epoch, how many edges of the derived cell carry a parameter-free operation."""
+        return [parse_genotype(r.genotype).num_param_free() for r in self.epochs]
+
+    def to_dict(self) -> dict:
+        """Plain lists and dicts, as written to ``history.json``."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> History:
+        """The inverse of ``to_dict``."""
+        return cls(**{**d, "epochs": [EpochRecord(**r) for r in d["epochs"]],
+                        "steps": [StepRecord(**r) for r in d["steps"]]})
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write JSON atomically (a temporary file, then a rename)."""
+        write_atomically(Path(path), lambda tmp: tmp.write_text(json.dumps(self.to_dict(), indent=1)))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> History:
+        """Read a ``history.json``."""
+        return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def shares(row: list[float]) -> list[float]:
+    """One edge's mixing weights as shares of its total weight (a softmax row already sums to 1)."""
+    total = sum(row)
+    return [w / total for w in row]

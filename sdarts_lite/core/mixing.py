@@ -1,0 +1,28 @@
+"""The continuous relaxation: how an edge's row of alphas becomes the mixing weights of its ops.
+
+softmax (DARTS)          w_o = exp(alpha_o) / sum_o' exp(alpha_o')   the ops compete for one unit
+sigmoid (arXiv 2012.11337)  w_o = 1 / (1 + exp(-alpha_o))            each op's weight is its own
+
+The authors' earlier single-level paper replaces the softmax by the non-competitive sigmoid: an
+operation can then grow without taking weight from the others.  Both are monotonic in alpha, so
+the per-edge argmax, and with it the derived cell of NAS-Bench-201, is the same function of alpha.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..base.guards import one_of
+
+ACTIVATIONS = ("softmax", "sigmoid")
+
+
+def check_activation(activation: str) -> str:
+    return one_of("activation", activation, ACTIVATIONS)
+
+
+def mixing_weights(alphas: torch.Tensor, activation: str = "softmax") -> torch.Tensor:
+    """Per row of ``alphas`` (one row per edge), the weights of the operations."""
+    if check_activation(activation) == "sigmoid":
+        return torch.sigmoid(alphas)
+    return torch.softmax(alphas, dim=-1)

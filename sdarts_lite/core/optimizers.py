@@ -1,0 +1,218 @@
+"""The two ways to learn alpha, side by side.  The one difference is which batch updates alpha:
+single-level's step takes one batch, bi-level's two.
+
+single   (Single-DARTS):  one batch B, one loss L_B(w, alpha), one backward;
+                          w <- SGD(grad_w L_B),  alpha <- Adam(grad_alpha L_B).
+bilevel  (DARTS):         alpha <- Adam(grad_alpha L_val(w*, alpha)) on a validation batch, then
+                          w <- SGD(grad_w L_train) on a training batch.
+    order 1: w* = w (the gradient at the current weights, "DARTS-V1").
+    order 2: w* = w' = w - xi * grad_w L_train(w, alpha) (one unrolled step, "DARTS-V2"), so
+             grad_alpha L_val(w', alpha) - xi * grad^2_{alpha,w} L_train(w, alpha) . grad_w' L_val(w', alpha)
+             with the Hessian-vector product taken by central finite differences (DARTS eq. 7-8).
+
+Their hyperparameters are one ``Hyperparameters``, the defaults the NAS-Bench-201 DARTS recipe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..base.guards import finite, non_negative_number, one_of, positive_number
+
+if TYPE_CHECKING:  # for annotations only: the optimizers build no model
+    from .supernet import Supernet
+
+Batch = tuple[torch.Tensor, torch.Tensor]
+MODES = ("single", "bilevel")
+ORDERS = (1, 2)
+# The optimizers a study compares, by name: (mode, order).
+STUDY_MODES = {"single": ("single", 1), "bilevel1": ("bilevel", 1), "bilevel2": ("bilevel", 2)}
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    """What the two optimizers are given, checked when made.  Defaults: the NAS-Bench-201 DARTS recipe."""
+
+    w_lr: float = 0.025            # SGD learning rate of w, cosine-annealed to w_lr_min over the epochs
+    w_lr_min: float = 0.001        # w's learning rate at the end of the schedule
+    momentum: float = 0.9          # SGD momentum of w
+    nesterov: bool = True          # Nesterov momentum (needs momentum > 0)
+    w_weight_decay: float = 5e-4   # SGD weight decay of w
+    grad_clip: float = 5.0         # w's gradient norm is clipped to this
+    arch_lr: float = 3e-4          # Adam learning rate of alpha
+    arch_betas: tuple[float, float] = (0.5, 0.999)  # Adam's betas for alpha
+    arch_weight_decay: float = 1e-3  # Adam weight decay of alpha
+
+    def __post_init__(self) -> None:
+        for name in ("w_lr", "arch_lr", "grad_clip"):
+            positive_number(name, getattr(self, name))
+        for name in ("w_lr_min", "momentum", "w_weight_decay", "arch_weight_decay"):
+            non_negative_number(name, getattr(self, name))
+        one_of("nesterov", self.nesterov, (True, False))
+        if self.nesterov and self.momentum == 0:
+            raise ValueError("momentum: Nesterov momentum (nesterov=True) needs momentum > 0, got 0; "
+                             "set nesterov=False for plain SGD")
+        betas = self.arch_betas
+        if not (isinstance(betas, (tuple, list)) and len(betas) == 2
+                and all(finite(b) and 0 <= b < 1 for b in betas)):
+            raise ValueError(f"arch_betas: must be two numbers in [0, 1) (Adam's), got {betas!r}")
+        object.__setattr__(self, "arch_betas", tuple(betas))
+
+
+@dataclass
+class StepResult:
+    """Loss and correct count of the batch that updated w; the loss alpha descended and the norm
+    of its gradient (the diagnostics of how much signal alpha gets)."""
+
+    loss: float
+    correct: int
+    count: int
+    alpha_loss: float
+    alpha_grad_norm: float
+
+
+def loss_and_grads(model: Supernet, batch: Batch, params: list[nn.Parameter]):
+    """Cross-entropy of ``model`` on ``batch`` and its gradients with respect to ``params``."""
+    x, y = batch
+    logits = model(x)
+    loss = F.cross_entropy(logits, y)
+    grads = torch.autograd.grad(loss, params)
+    return loss.detach(), logits.detach(), grads
+
+
+def set_grads(params: list[nn.Parameter], grads) -> None:
+    for p, g in zip(params, grads):
+        p.grad = g
+
+
+class Optimizer:
+    """SGD for the weights w, Adam for alpha, a cosine schedule for w's learning rate."""
+
+    uses_split = False  # whether w and alpha see different halves of the search set
+
+    def __init__(self, model: Supernet, epochs: int, hyper: Hyperparameters = Hyperparameters()):
+        self.model = model
+        self.weights = model.weight_parameters()
+        self.alphas = model.arch_parameters()
+        self.grad_clip = hyper.grad_clip
+        self.w_opt = torch.optim.SGD(self.weights, lr=hyper.w_lr, momentum=hyper.momentum,
+                                     nesterov=hyper.nesterov, weight_decay=hyper.w_weight_decay)
+        self.a_opt = torch.optim.Adam(self.alphas, lr=hyper.arch_lr, betas=hyper.arch_betas,
+                                      weight_decay=hyper.arch_weight_decay)
+        self.schedule = torch.optim.lr_scheduler.CosineAnnealingLR(self.w_opt, epochs, eta_min=hyper.w_lr_min)
+
+    @property
+    def w_lr(self) -> float:
+        return self.w_opt.param_groups[0]["lr"]
+
+    def update_weights(self, grads) -> None:
+        set_grads(self.weights, grads)
+        nn.utils.clip_grad_norm_(self.weights, self.grad_clip)
+        self.w_opt.step()
+
+    def update_alphas(self, grads) -> None:
+        set_grads(self.alphas, grads)
+        self.a_opt.step()
+
+    def end_epoch(self) -> None:
+        self.schedule.step()
+
+    def state_dict(self) -> dict:
+        return {"w": self.w_opt.state_dict(), "alpha": self.a_opt.state_dict(),
+                "schedule": self.schedule.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.w_opt.load_state_dict(state["w"])
+        self.a_opt.load_state_dict(state["alpha"])
+        self.schedule.load_state_dict(state["schedule"])
+
+
+def result(loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor, alpha_loss: torch.Tensor,
+           alpha_grads) -> StepResult:
+    norm = torch.sqrt(sum((g * g).sum() for g in alpha_grads))
+    return StepResult(float(loss), int((logits.argmax(1) == y).sum()), len(y), float(alpha_loss), float(norm))
+
+
+class SingleLevel(Optimizer):
+    """Single-DARTS: w and alpha descend the same loss of the same batch, together."""
+
+    def step(self, batch: Batch) -> StepResult:
+        loss, logits, grads = loss_and_grads(self.model, batch, self.weights + self.alphas)
+        alpha_grads = grads[len(self.weights):]
+        self.update_weights(grads[:len(self.weights)])
+        self.update_alphas(alpha_grads)
+        return result(loss, logits, batch[1], loss, alpha_grads)
+
+
+class BiLevel(Optimizer):
+    """DARTS: alpha on a validation batch, then w on a training batch."""
+
+    uses_split = True
+
+    def __init__(self, model: Supernet, epochs: int, order: int = 1,
+                 hyper: Hyperparameters = Hyperparameters()):
+        super().__init__(model, epochs, hyper)
+        self.order = one_of("order", order, ORDERS)
+
+    def step(self, w_batch: Batch, alpha_batch: Batch) -> StepResult:
+        if self.order == 1:
+            alpha_loss, _, alpha_grads = loss_and_grads(self.model, alpha_batch, self.alphas)
+        else:
+            alpha_loss, alpha_grads = self.unrolled_alpha_grads(w_batch, alpha_batch)
+        self.update_alphas(alpha_grads)
+        loss, logits, w_grads = loss_and_grads(self.model, w_batch, self.weights)
+        self.update_weights(w_grads)
+        return result(loss, logits, w_batch[1], alpha_loss, alpha_grads)
+
+    def virtual_step(self, train_grads) -> list[torch.Tensor]:
+        """DARTS' approximation of w's next step (its ``_compute_unrolled_model``): the gradient
+        plus weight decay plus momentum times the buffer; plain momentum, no Nesterov, no clipping."""
+        group = self.w_opt.param_groups[0]
+        steps = []
+        for p, g in zip(self.weights, train_grads):
+            d = g + group["weight_decay"] * p
+            buf = self.w_opt.state.get(p, {}).get("momentum_buffer")
+            steps.append(d if buf is None else d + group["momentum"] * buf)
+        return steps
+
+    @torch.no_grad()
+    def _shift(self, deltas, scale: float) -> None:
+        for p, d in zip(self.weights, deltas):
+            p.add_(d, alpha=scale)
+
+    def unrolled_alpha_grads(self, w_batch: Batch,
+                             alpha_batch: Batch) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """DARTS eq. 7-8: L_val(w', alpha) and its alpha gradient grad_alpha L_val(w', alpha) - xi *
+        Hessian-vector product, with w' = w - xi * step and the product by central finite
+        differences around w."""
+        xi = self.w_lr
+        backup = [p.detach().clone() for p in self.weights]
+        _, _, train_grads = loss_and_grads(self.model, w_batch, self.weights)
+        self._shift(self.virtual_step(train_grads), -xi)  # w' = w - xi * step
+        alpha_loss, _, grads = loss_and_grads(self.model, alpha_batch, self.weights + self.alphas)
+        v, dalpha = grads[:len(self.weights)], grads[len(self.weights):]
+        with torch.no_grad():
+            for p, b in zip(self.weights, backup):
+                p.copy_(b)
+        eps = 0.01 / torch.sqrt(sum((g * g).sum() for g in v)).item()
+        self._shift(v, eps)  # w + eps v
+        _, _, plus = loss_and_grads(self.model, w_batch, self.alphas)
+        self._shift(v, -2 * eps)  # w - eps v
+        _, _, minus = loss_and_grads(self.model, w_batch, self.alphas)
+        with torch.no_grad():
+            for p, b in zip(self.weights, backup):
+                p.copy_(b)
+        return alpha_loss, [da - xi * (gp - gm) / (2 * eps) for da, gp, gm in zip(dalpha, plus, minus)]
+
+
+def make_optimizer(mode: str, model: Supernet, epochs: int, order: int = 1,
+                   hyper: Hyperparameters = Hyperparameters()) -> Optimizer:
+    """``single`` or ``bilevel`` (``order`` 1 or 2) with ``hyper`` (default: the recipe's)."""
+    if one_of("mode", mode, MODES) == "single":
+        return SingleLevel(model, epochs, hyper)
+    return BiLevel(model, epochs, order, hyper)

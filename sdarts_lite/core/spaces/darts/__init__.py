@@ -1,0 +1,36 @@
+"""The DARTS CNN space: normal and reduction cells, 14 edges x 8 operations each."""
+
+from ..space import SearchSpace
+from .genotypes import DARTS_EDGES, PARAM_FREE, PRIMITIVES, DartsGenotype
+
+
+def supernet(C, N, num_classes, in_channels, image_size, activation, fused):
+    from .supernet import DartsSupernet
+
+    return DartsSupernet(C, N, num_classes, in_channels, activation=activation, fused=fused,
+                         image_size=image_size)
+
+
+def network(genotype, C, depth, num_classes, in_channels, image_size, auxiliary=False):
+    from .network import DartsNetwork
+
+    return DartsNetwork(genotype, C, depth, num_classes, in_channels, auxiliary, image_size=image_size)
+
+
+def check(N: int, image_size: int) -> None:
+    from .network import check_image_size
+    from .supernet import check_normal_cell
+
+    check_normal_cell(N)
+    check_image_size(image_size)
+
+
+DARTS = SearchSpace(
+    name="darts", ops=PRIMITIVES, param_free=PARAM_FREE, edges=DARTS_EDGES * 2, genotype=DartsGenotype,
+    recognises=lambda text: text.startswith("Genotype("), depth="cells in all, at least 3", check=check,
+    colours={"none": "#9e9e9e", "max_pool_3x3": "#8c564b", "avg_pool_3x3": "#ff7f0e",
+             "skip_connect": "#d62728", "sep_conv_3x3": "#2ca02c", "sep_conv_5x5": "#17becf",
+             "dil_conv_3x3": "#1f77b4", "dil_conv_5x5": "#bcbd22"},
+    supernet=supernet, network=network,
+    recipe=dict(lr=0.025, nesterov=False, weight_decay=3e-4, depth=5), extras=True,
+)

@@ -1,0 +1,2 @@
+"""Derived cells judged: trained from scratch (retrain), or looked up in the NAS-Bench-201 table
+(nb201_table)."""

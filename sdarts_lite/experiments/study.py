@@ -1,0 +1,144 @@
+"""Many searches, one question: does bi-level DARTS drift to parameter-free operations where
+single-level does not?  A study runs every (mode, seed) pair, in parallel local processes or on a
+Ray cluster, and summarises each mode over seeds.
+
+Each run writes ``OUT/<group>/seed<k>/history.json`` (and its checkpoint); a rerun skips the runs
+whose history is complete and resumes the others (``workers.py`` runs them).  A study returns its
+summary and the runs' histories; plots and reports are the caller's (the CLI writes
+``report.html``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+from tqdm.auto import tqdm
+
+from ..analysis.measures import contrasts, measures, summarise
+from ..base.device import check_device
+from ..base.guards import non_negative_int, one_of, positive_int
+from ..core.checkpoint import config_differences
+from ..core.config import BUDGETS, SearchConfig, make_config
+from ..core.history import History
+from ..core.optimizers import STUDY_MODES
+from .workers import BACKENDS, execute
+
+
+class StudyResult(NamedTuple):
+    """What a study returns: its summary (as in ``summary.json``) and the histories of its runs
+    (group -> one per seed, in seed order)."""
+
+    summary: dict
+    histories: dict[str, list[History]]
+
+
+def finished(config: SearchConfig, out: Path) -> History | None:
+    """The run's history if it completed all its epochs, else None; a finished run made with
+    other settings is refused, not mixed into the study."""
+    path = out / "history.json"
+    if not path.is_file():
+        return None
+    try:
+        history = History.load(path)
+    except (TypeError, KeyError, ValueError):
+        raise ValueError(f"out: {out} holds a run this version cannot read; choose another --out") from None
+    differ = config_differences(history.config, config)
+    if differ:
+        raise ValueError(f"out: {out} holds a run with other settings ({differ}); choose another --out")
+    done = len(history.epochs) == config.epochs or history.early_stop is not None
+    return history if done and not history.stopped else None
+
+
+def run_folder(out: Path, mode: str, budget: str | None, seed: int) -> Path:
+    """Where a study keeps one run: ``out/<group>/seed<seed>``, the group being the mode
+    (``STUDY_MODES``) and, for single-level, its budget (``single-steps``, ``bilevel1``)."""
+    group = f"{mode}-{budget}" if STUDY_MODES[mode][0] == "single" else mode
+    return Path(out) / group / f"seed{seed}"
+
+
+def plan_runs(modes, budgets, seeds: range, preset: str | None, out: Path, overrides: dict) -> dict:
+    """Every run of a study: ``{(group, seed): (config, folder)}``.  A single-level mode runs once
+    per budget (groups ``single-steps``, ``single-epochs``); bi-level, which the budget does not
+    change, once (groups ``bilevel1``, ``bilevel2``)."""
+    plan = {}
+    for mode in modes:
+        mode_name, order = STUDY_MODES[mode]
+        for budget in budgets if mode_name == "single" else [None]:
+            settings = {**overrides, **({"budget": budget} if budget else {})}
+            for seed in seeds:
+                config = make_config(preset, mode=mode_name, order=order, seed=seed, **settings)
+                folder = run_folder(out, mode, budget, seed)
+                plan[(folder.parent.name, seed)] = (config, folder)
+    return plan
+
+
+def study(modes: list[str] | tuple[str, ...] = ("single", "bilevel1", "bilevel2"), seeds: int = 10,
+          preset: str | None = "digits", out: str | os.PathLike = "runs/study", backend: str = "local",
+          workers: int | None = None, threads: int = 1, nb201: str | os.PathLike | None = None,
+          ray_address: str | None = None, device: str | None = None, progress: bool = True,
+          first_seed: int = 0, budgets: list[str] | tuple[str, ...] = BUDGETS, **overrides) -> StudyResult:
+    """Run every (mode, budget, seed) search; return the study's summary (also written to
+    ``out/summary.json``) and the runs' histories: ``summary, runs = study(...)``.
+    ``histories(summary, out)`` reads the runs back later.
+
+    ``seeds`` runs seeds ``first_seed`` .. ``first_seed + seeds - 1``; single-level runs under
+    each of ``budgets`` (``SearchConfig.budget``); ``workers`` processes (default: cores //
+    threads) run at once locally; ``backend="ray"`` sends the runs to a Ray cluster instead
+    (``ray_address``, default: a local Ray).  ``nb201``: a NAS-Bench-201 table to look the
+    derived cells up in.  ``device``: where each search runs (default: CUDA when present; on one
+    GPU, ``workers=1``).
+    """
+    unknown = [m for m in modes if m not in STUDY_MODES]
+    if unknown or not modes:
+        raise ValueError(f"modes: unknown {', '.join(unknown) or '(none given)'}; "
+                         f"allowed: {', '.join(STUDY_MODES)}")
+    unknown = [b for b in budgets if b not in BUDGETS]
+    if unknown or not budgets:
+        raise ValueError(f"budgets: unknown {', '.join(unknown) or '(none given)'}; "
+                         f"allowed: {', '.join(BUDGETS)}")
+    one_of("backend", backend, BACKENDS)
+    positive_int("seeds", seeds)
+    non_negative_int("first_seed", first_seed)
+    positive_int("threads", threads)
+    if workers is not None:
+        positive_int("workers", workers)
+    check_device(device)  # here, not in every worker
+    lookup = None
+    if nb201 is not None:
+        from ..evaluation.nb201_table import load_benchmark
+
+        lookup = load_benchmark(nb201)
+    out = Path(out)
+    seed_range = range(first_seed, first_seed + seeds)
+    plan = plan_runs(modes, budgets, seed_range, preset, out, overrides)
+    histories = {key: h for key, (config, path) in plan.items() if (h := finished(config, path))}
+    todo = [key for key in plan if key not in histories]
+    bar = tqdm(total=len(plan), initial=len(histories), disable=not progress, desc="study", unit="run")
+    jobs = [(plan[k][0].to_dict(), str(plan[k][1]), threads, device) for k in todo]
+    for k, result in execute(jobs, backend, workers, threads, ray_address):
+        histories[todo[k]] = History.from_dict(result["history"])
+        bar.update(1)
+    bar.close()
+
+    groups = list(dict.fromkeys(group for group, _ in plan))
+    runs = {g: [measures(histories[(g, s)], lookup) for s in seed_range] for g in groups}
+    reference = next((g for g in groups if g.startswith("bilevel")), None)
+    summary = {"preset": preset, "overrides": overrides, "seeds": seeds, "first_seed": first_seed,
+               "budgets": list(budgets),
+               "config": {g: plan[(g, first_seed)][0].to_dict() for g in groups},
+               "summary": summarise(runs), "runs": runs,
+               "contrasts": contrasts(runs, reference) if reference else {}}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    return StudyResult(summary, {g: [histories[(g, s)] for s in seed_range] for g in groups})
+
+
+def histories(summary: dict, out: str | os.PathLike) -> dict[str, list[History]]:
+    """The histories of a study's runs, read back from ``out`` (group -> one per seed)."""
+    return {g: [History.load(Path(out) / g / f"seed{r['seed']}" / "history.json") for r in records]
+            for g, records in summary["runs"].items()}
+
+

@@ -1,0 +1,188 @@
+"""Command line: ``python -m sdarts_lite search|compare|study|sweep|train ...`` (``--help`` on each)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from ..analysis.measures import summary_lines
+from ..core.config import BUDGETS, PRESETS, SearchConfig, make_config
+from ..core.optimizers import STUDY_MODES
+from ..core.search import search
+from ..data.images import DATASETS, load_dataset
+from ..evaluation.nb201_table import load_benchmark
+from ..evaluation.retrain import train_from_scratch
+from ..experiments.study import study
+from ..experiments.sweep import SWEEP_AXES, sweep, target_rows
+from ..experiments.workers import BACKENDS, side_by_side
+from ..pictures.reports import write_report, write_study_report
+from .flags import Parser, add_setting_flags, lookup_flags, run_flags, settings
+
+
+def config_from(args, **fixed) -> SearchConfig:
+    return make_config(args.preset, **{**settings(args), **fixed})
+
+
+def run_search(args) -> None:
+    config = config_from(args)
+    history = search(config, out=args.out, resume=args.resume, device=args.device,
+                     progress=not args.quiet, compile=args.compile)
+    epochs, lambdas = history.lambda_max()
+    if lambdas:
+        print("lambda_max by epoch: " + ", ".join(f"{e}: {v:.4g}" for e, v in zip(epochs, lambdas)))
+    if history.early_stop:
+        stop = history.early_stop
+        print(f"DARTS-ES stopped after epoch {stop['epoch'] + 1}: {stop['reason']}; "
+              f"kept the cell of epoch {stop['kept_epoch'] + 1}")
+    elif history.config["early_stop"]:
+        print("DARTS-ES did not stop: lambda_max never grew by more than 1/0.75 within 5 epochs")
+    print(f"genotype: {history.genotype}")
+    print(f"wrote {args.out / 'history.json'} and {args.out / 'checkpoint.pt'}")
+
+
+def run_compare(args) -> None:
+    runs = {}
+    for label, folder in (("single", "single"), ("bilevel (1st order)", "bilevel1")):
+        mode, order = STUDY_MODES[folder]
+        runs[label] = (config_from(args, mode=mode, order=order), args.out / folder)
+    histories = side_by_side(runs, device=args.device, progress=not args.quiet)
+    config = histories["single"].config
+    report = write_report(histories, args.out / "report.html",
+                          f"single vs bi-level DARTS on {config['dataset']}, seed {config['seed']}, "
+                          f"budget {config['budget']!r}")
+    for label, h in histories.items():
+        print(f"{label:>20}: {h.genotype}  ({h.param_free_edges()[-1]}/{h.num_edges()} parameter-free edges)")
+    print(f"single-level budget: {config['budget']} ({histories['single'].steps_per_epoch} steps per epoch; "
+          f"bi-level {histories['bilevel (1st order)'].steps_per_epoch})")
+    print(f"wrote {report}")
+
+
+def parse_modes(text: str) -> list[str]:
+    return [m.strip() for m in text.split(",") if m.strip()]
+
+
+def run_study(args) -> None:
+    summary, runs = study(modes=parse_modes(args.modes), seeds=args.seeds, first_seed=args.first_seed,
+                          budgets=parse_modes(args.budgets), preset=args.preset, out=args.out,
+                          backend=args.backend, workers=args.workers, nb201=args.nb201,
+                          ray_address=args.ray_address, device=args.device, progress=not args.quiet,
+                          **settings(args))
+    write_study_report(summary, runs, args.out / "report.html")
+    print("\n".join(summary_lines(summary)))
+    for row in target_rows(summary):
+        print(f"target {row['group']}: {row['target']}: {row['value']:.3f} "
+              + ("met" if row["met"] else "missed"))
+    print(f"wrote {args.out / 'summary.json'} and {args.out / 'report.html'}")
+
+
+def run_sweep(args) -> None:
+    command = "python -m sdarts_lite " + shlex.join(args.argv)  # pastes back into a shell
+    try:
+        axes = json.loads(args.axes) if args.axes else None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"axes: not JSON ({err})") from None
+    try:
+        base = json.loads(args.base) if args.base else None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"base: not JSON ({err})") from None
+    rows = sweep(axes, seeds=args.seeds, modes=parse_modes(args.modes), out=args.out, preset=args.preset,
+                 base=base, nb201=args.nb201, table=args.table, command=command, workers=args.workers,
+                 progress=not args.quiet)
+    best = max(rows, key=lambda r: (int(r["targets"].split("/")[0]), r["contrast"]))
+    print(f"most targets met ({best['targets']}), then strongest contrast ({best['contrast']:+.2f} "
+          f"parameter-free edges, bi-level minus single): {best['setting']}")
+    print(f"wrote {args.table}")
+
+
+def run_train(args) -> None:
+    result = train_from_scratch(args.genotype, args.dataset, epochs=args.epochs, C=args.C, depth=args.depth,
+                                batch_size=args.batch_size, lr=args.lr, auxiliary=args.auxiliary,
+                                drop_path_prob=args.drop_path, cutout_length=args.cutout, seed=args.seed,
+                                device=args.device, progress=not args.quiet)
+    path = result.save(args.out)
+    print(f"{result.space} cell, {result.params} parameters, trained {args.epochs} epochs in "
+          f"{result.seconds:.0f} s: test accuracy {result.test_acc:.2f}% on {result.dataset}")
+    if args.nb201 and (table := load_benchmark(args.nb201)).holds(result.genotype):
+        print(f"NAS-Bench-201: {table.query(result.genotype)}")
+    print(f"wrote {path}")
+
+
+def run_fetch(args) -> None:
+    data = load_dataset(args.dataset, root=args.root)
+    print(f"{args.dataset}: {len(data.search_y)} search and {len(data.test_y)} held-out images of "
+          f"{data.image_size}x{data.image_size}, ready")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = Parser(prog="python -m sdarts_lite",
+                    description="Single-level vs bi-level differentiable architecture search.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run, lookup = run_flags(), lookup_flags()
+    p = sub.add_parser("search", help="run one search", parents=[run])
+    add_setting_flags(p)
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument("--compile", action="store_true",
+                   help="torch.compile the training steps: 1 minute (laptop) to 3 (CIFAR size) of compiling "
+                   "before the first step, then faster steps; pays off on long searches (README, Speed)")
+    p.set_defaults(run=run_search)
+    p = sub.add_parser("compare", help="single vs bi-level with the same seed, and an HTML report",
+                       parents=[run])
+    add_setting_flags(p, leave_out=("mode", "order"))
+    p.set_defaults(run=run_compare)
+    p = sub.add_parser("study", help="every (mode, seed) search, summarised over seeds",
+                       parents=[run, lookup])
+    add_setting_flags(p, leave_out=("mode", "order", "seed", "budget"))
+    p.add_argument("--seeds", type=int, default=10, help="how many seeds")
+    p.add_argument("--first-seed", type=int, default=0, help="run seeds FIRST_SEED..FIRST_SEED+SEEDS-1")
+    p.add_argument("--budgets", default=",".join(BUDGETS),
+                   help=f"single-level runs once per budget (comma-separated, of {', '.join(BUDGETS)})")
+    p.add_argument("--modes", default=",".join(STUDY_MODES),
+                   help=f"comma-separated, of {', '.join(STUDY_MODES)}")
+    p.add_argument("--backend", default="local", choices=BACKENDS)
+    p.add_argument("--workers", type=int, default=None, help="local processes at once (default: cores)")
+    p.add_argument("--ray-address", default=None, help="Ray cluster address (default: a local Ray)")
+    p.set_defaults(run=run_study)
+    p = sub.add_parser("train", help="train a derived cell from scratch and test it", parents=[run, lookup])
+    p.add_argument("--genotype", required=True, help="a NAS-Bench-201 string or a DARTS Genotype(...)")
+    p.add_argument("--dataset", default="digits", choices=DATASETS, help="default: digits")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--C", type=int, default=8, help="channels of the first stage")
+    p.add_argument("--depth", type=int, default=None,
+                   help="cells per stage (nb201, default 1) or cells in all (darts, default 5)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=None, help="SGD learning rate (default: the space's recipe)")
+    p.add_argument("--auxiliary", action="store_true", help="DARTS: auxiliary head (weight 0.4)")
+    p.add_argument("--drop-path", type=float, default=0.0, help="DARTS: final drop-path probability")
+    p.add_argument("--cutout", type=int, default=0, help="cutout square side (0: none)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=run_train)
+    p = sub.add_parser("sweep", help="studies over the knobs that decide collapse at laptop scale",
+                       parents=[run, lookup])
+    p.add_argument("--preset", default="digits", choices=sorted(PRESETS),
+                   help="the setting every knob is varied around (default: digits)")
+    p.add_argument("--axes", default=None,
+                   help="JSON: knob -> values, varied one at a time ('N,C' varies two together; default: "
+                   + json.dumps(SWEEP_AXES) + ")")
+    p.add_argument("--base", default=None, help="JSON: settings of the starting point on top of the preset")
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--modes", default="single,bilevel1", help=f"comma-separated, of {', '.join(STUDY_MODES)}")
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--table", type=Path, default=Path("runs/sweep.md"))
+    p.set_defaults(run=run_sweep)
+    p = sub.add_parser("fetch", help="get a dataset ready: files in place, Debian's package, else a download")
+    p.add_argument("dataset", choices=DATASETS)
+    p.add_argument("--root", type=Path, default=None,
+                   help="the folder to look in, unpack and download to (default: $SDARTS_DATA, else "
+                   "~/.cache/sdarts-lite)")
+    p.set_defaults(run=run_fetch)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser.parse_args(argv)
+    args.argv = argv
+    try:
+        args.run(args)
+    except (ValueError, OSError, FloatingPointError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,123 @@
+"""The Hessian of the held-out loss in alpha against independent references: central finite
+differences of the alpha gradient, and torch's own ``autograd.functional.hessian``; power
+iteration against the exact top eigenvalue; DARTS-ES on made-up lambda_max sequences."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.func import functional_call
+
+from sdarts_lite import History, search, supernet
+from sdarts_lite.core.sharpness import (
+    Sharpness,
+    early_stop_epoch,
+    exact_hessian,
+    hessian_vector_products,
+    loss_gradient,
+    power_iteration,
+)
+
+
+def tiny(space="nb201"):
+    torch.manual_seed(1)
+    net = supernet(space, C=3 if space == "nb201" else 2, N=1 if space == "nb201" else 3, num_classes=4,
+                   in_channels=1).double()
+    with torch.no_grad():
+        for a in net.arch_parameters():
+            a.copy_(0.7 * torch.randn_like(a))  # away from uniform, so the Hessian has structure
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(6, 1, 8, 8, generator=g, dtype=torch.float64)
+    return net, [(x, torch.randint(0, 4, (6,), generator=g))]
+
+
+def test_exact_hessian_equals_central_differences_of_the_gradient():
+    net, batches = tiny()
+    h = exact_hessian(net, batches)
+    alphas = net.alphas
+    eps, columns = 1e-5, []
+    for k in range(alphas.numel()):
+        with torch.no_grad():
+            alphas.view(-1)[k] += eps
+        plus = loss_gradient(net, batches).detach()
+        with torch.no_grad():
+            alphas.view(-1)[k] -= 2 * eps
+        minus = loss_gradient(net, batches).detach()
+        with torch.no_grad():
+            alphas.view(-1)[k] += eps
+        columns.append((plus - minus) / (2 * eps))
+    torch.testing.assert_close(h, torch.stack(columns, dim=1), rtol=1e-5, atol=1e-8)
+    assert h.abs().max() > 1e-3  # not trivially zero
+
+
+def test_hessian_vector_products_equal_autograd_functional_hessian():
+    net, [(x, y)] = tiny()
+    params = {**dict(net.named_parameters()), **dict(net.named_buffers())}
+    loss = lambda a: F.cross_entropy(functional_call(net, {**params, "alphas": a}, (x,)), y)  # noqa: E731
+    reference = torch.autograd.functional.hessian(loss, net.alphas.detach()).reshape(30, 30)
+    gradient = loss_gradient(net, [(x, y)])
+    v = torch.randn(3, 30, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    products = hessian_vector_products(net, gradient, v)
+    torch.testing.assert_close(products, v @ reference, rtol=1e-7, atol=1e-10)
+    torch.testing.assert_close(exact_hessian(net, [(x, y)]), reference, rtol=1e-7, atol=1e-10)
+
+
+@pytest.mark.parametrize("space", ["nb201", "darts"])
+def test_power_iteration_finds_the_exact_top_eigenvalue(space):
+    net, batches = tiny(space)
+    top = float(torch.linalg.eigvalsh(exact_hessian(net, batches))[-1])
+    gradient = loss_gradient(net, batches)
+    n = len(gradient)
+    found = power_iteration(lambda v: hessian_vector_products(net, gradient, v).detach(), n, iters=2000,
+                            tol=1e-10, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    assert found == pytest.approx(top, rel=1e-4)
+
+
+def test_power_iteration_finds_the_largest_eigenvalue_when_a_negative_one_dominates():
+    q, _ = torch.linalg.qr(torch.randn(5, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(4)))
+    h = q @ torch.diag(torch.tensor([-3.0, -1.0, 0.2, 0.5, 1.5], dtype=torch.float64)) @ q.T
+    found = power_iteration(lambda v: h @ v, 5, iters=5000, tol=1e-12, dtype=torch.float64,
+                            generator=torch.Generator().manual_seed(0))
+    assert found == pytest.approx(1.5, rel=1e-6)
+
+
+def test_measuring_changes_nothing_in_the_model_or_the_search():
+    net, batches = tiny()
+    net.float()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    lam, spectrum = Sharpness([(x.float(), y) for x, y in batches])(net)
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())  # BN statistics put back
+    assert all(p.grad is None for p in net.parameters())
+    assert len(spectrum) == 30 and spectrum == sorted(spectrum) and lam == spectrum[-1]
+    small = dict(mode="bilevel", C=4, N=1, epochs=2, progress=False)
+    measured, unmeasured = search(sharpness_every=1, **small), search(sharpness_every=0, **small)
+    assert [r.alphas for r in measured.epochs] == [r.alphas for r in unmeasured.epochs]
+    assert [r.valid_loss for r in measured.epochs] == [r.valid_loss for r in unmeasured.epochs]
+    assert all(r.lambda_max is not None for r in measured.epochs)
+    assert all(r.lambda_max is None for r in unmeasured.epochs)
+
+
+@pytest.mark.parametrize("lambdas, expected", [
+    ([1.0] * 10, None),                                  # flat: never
+    ([1.0, 1.0, 1.0, 1.0, 1.0, 1.3, 1.4, 2.0], (6, 1)),  # 1 / 1.3 = 0.77 at epoch 5; 1 / 1.4 = 0.71 at 6
+    ([0.5, 0.6, 0.7, 0.8, 0.9, 1.0], (5, 0)),             # 0.5 / 1.0 at the first epoch it can look back 5
+    ([1.0, 1.0, 1.0, 1.0, 1.0, 1.2, 1.2, 1.2, 1.2], None),  # grew, but never by 1 / 0.75 within 5 epochs
+    ([3.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0], None),     # shrinking is not a reason to stop
+    ([None, 1.0, 1.0, 1.0, 1.0, 1.0, 1.5], (6, 1)),      # unmeasured epochs are not compared
+    ([1.0, 1.0, 1.0, 1.0, 1.0, -0.5, 2.0], (6, 1)),      # a non-positive lambda_max never stops by itself
+])
+def test_darts_es_stops_where_lambda_grew_too_fast_and_keeps_k_epochs_before(lambdas, expected):
+    assert early_stop_epoch(lambdas) == expected
+
+
+def test_an_early_stopped_search_keeps_the_cell_of_five_epochs_before_and_says_why(tmp_path):
+    """Bi-level with a large alpha learning rate: lambda_max doubles within the first six epochs."""
+    settings = dict(mode="bilevel", C=4, N=1, epochs=12, arch_lr=0.03, early_stop=True, out=tmp_path)
+    h = search(progress=False, **settings)
+    stop = h.early_stop
+    assert stop["epoch"] == len(h.epochs) - 1 < 11 and stop["kept_epoch"] == stop["epoch"] - 5
+    assert h.genotype == stop["genotype"] == h.epochs[stop["kept_epoch"]].genotype
+    lam = h.lambda_max()[1]
+    assert lam[stop["kept_epoch"]] / lam[stop["epoch"]] < 0.75 and "< 0.75" in stop["reason"]
+    assert History.load(tmp_path / "history.json").early_stop == stop
+    again = search(resume=True, progress=False, **settings)
+    assert again.epochs == h.epochs and again.early_stop == stop  # a stopped search stays stopped
