@@ -1,11 +1,12 @@
 """The static book: the numbered notebooks executed and rendered as HTML pages, with an index page
-linking them in order.  It builds offline, from what pip installed: plotly.js is copied from the
-plotly package beside the pages, math becomes MathML, and widgets are drawn from their last state
-as plain HTML (a FigureWidget as a plain plotly figure of its last data).
+linking them in order. It builds offline, from what pip installed: plotly.js is copied from the
+plotly package beside the pages, math becomes MathML, and widgets are drawn from their last state as
+plain HTML (a FigureWidget as a plain plotly figure of its last data).
 
-``python -m sdarts_lite.book`` (``make book``) executes every notebook, keeps the executed copies
-in ``build/executed/`` and writes ``build/book/``; ``--no-execute`` renders from the kept copies;
-``--check`` fails when a cell marked ``# NBVAL_CHECK_OUTPUT`` prints other than its committed output.
+``python -m sdarts_lite.frontends.book`` (``make book``) executes every notebook, keeps the executed
+copies in ``build/executed/`` and writes ``build/book/``; ``--no-execute`` renders from the kept
+copies; ``--check`` fails when a cell marked ``# NBVAL_CHECK_OUTPUT`` prints other than its
+committed output.
 """
 
 from __future__ import annotations
@@ -198,7 +199,7 @@ def build(notebooks: list[Path], out: Path, executed: Path, run: bool = True, ch
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m sdarts_lite.book",
+    parser = argparse.ArgumentParser(prog="python -m sdarts_lite.frontends.book",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/[0-9][0-9]_*.ipynb")
     parser.add_argument("--out", type=Path, default=Path("build/book"))

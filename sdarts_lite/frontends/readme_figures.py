@@ -1,8 +1,8 @@
-"""The README's figures, as PNG files: ``python -m sdarts_lite.figures`` (``make figures``) writes
-them to ``assets/figures/``.  Two come from the committed stability study (``STUDY``), two from
-a single-level and a bi-level search of the ``fashion`` preset with the same seed (side by side,
-about two minutes on two cores).  plotly's static export (kaleido) draws them in the system's Chromium, with
-the plotly.js of the plotly package: nothing is downloaded.
+"""The README's figures, as PNG files: ``python -m sdarts_lite.frontends.readme_figures`` (``make
+figures``) writes them to ``assets/figures/``. Two come from the committed stability study
+(``STUDY``), two from a single-level and a bi-level search of the ``fashion`` preset with the same
+seed (side by side, about two minutes on two cores). plotly's static export (kaleido) draws them in
+the system's Chromium, with the plotly.js of the plotly package: nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def write_figures(out: Path = OUT, study: Path = STUDY, preset: str = "fashion",
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m sdarts_lite.figures",
+    parser = argparse.ArgumentParser(prog="python -m sdarts_lite.frontends.readme_figures",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--study", type=Path, default=STUDY, help="a study's summary.json")

@@ -1,5 +1,5 @@
 """Self-contained HTML pages: a comparison of searches, and a study.  They read histories and
-summaries only, and embed the figures of ``viz.py``.
+summaries only, and embed the figures of ``figures.py``.
 """
 
 from __future__ import annotations
