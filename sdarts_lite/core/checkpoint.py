@@ -10,10 +10,10 @@ import numpy as np
 import torch
 
 from ..base.files import write_atomically
+from .config import SearchConfig, saved_settings
 from .history import History
 
 if TYPE_CHECKING:  # for annotations only
-    from .config import SearchConfig
     from .optimizers import Optimizer
     from .supernet import Supernet
 
@@ -70,7 +70,7 @@ def resume_from(out: Path | None, config: SearchConfig, model: Supernet, opt: Op
 def config_differences(saved: dict, config: SearchConfig) -> str:
     """The settings in which a saved configuration (``asdict`` of one, as JSON reads it back) differs
     from ``config``, or ''."""
-    saved = {**{k: v for k, v in saved.items() if k != "hyper"}, **saved.get("hyper", {})}
+    saved = saved_settings(saved)
     plain = lambda v: list(v) if isinstance(v, tuple) else v  # JSON turns tuples into lists
     return ", ".join(f"{k}={saved.get(k)!r} (now {v!r})" for k, v in config.settings().items()
                      if plain(saved.get(k)) != plain(v))

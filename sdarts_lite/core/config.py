@@ -92,14 +92,24 @@ class SearchConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> SearchConfig:
-        """The config of ``asdict(config)`` (as JSON reads it back) or of ``settings()``."""
-        return build({**{k: v for k, v in d.items() if k != "hyper"}, **d.get("hyper", {})})
+        """The config of ``to_dict()`` (as JSON reads it back), of ``settings()``, or of a history
+        written before a setting was renamed (``RENAMED``)."""
+        return build(saved_settings(d))
 
 
 def choices(name: str) -> tuple | None:
     """The values a setting allows, where it allows a fixed set."""
     return {"space": tuple(REGISTRY), "mode": MODES, "order": ORDERS, "dataset": DATASETS,
             "activation": ACTIVATIONS, "budget": BUDGETS, "early_stop": (True, False)}.get(name)
+
+
+RENAMED = {"curvature": "sharpness_every"}  # settings renamed since histories were first written (issue 23)
+
+
+def saved_settings(d: dict) -> dict:
+    """Every setting of a saved config by its name now: ``hyper`` unfolded, old names renamed."""
+    flat = {**{k: v for k, v in d.items() if k != "hyper"}, **d.get("hyper", {})}
+    return {RENAMED.get(k, k): v for k, v in flat.items()}
 
 
 HYPER = tuple(f.name for f in fields(Hyperparameters))

@@ -97,3 +97,17 @@ def test_the_hyperparameters_live_in_one_dataclass_with_their_defaults():
     assert inspect.signature(sl.make_optimizer).parameters["hyper"].default == sl.Hyperparameters()
     for preset in PRESETS.values():
         assert set(preset) <= set(SETTINGS)
+
+
+def test_a_history_written_before_the_restructure_is_read_with_its_settings(tmp_path):
+    """Histories and checkpoints written before issue 23 hold the hyperparameters flat and the
+    lambda_max period as ``curvature``: read back, they are the same config, so their runs are
+    reused, not refused as "other settings"."""
+    from sdarts_lite.core.checkpoint import config_differences
+
+    config = sl.make_config("fashion", seed=100)
+    old = {("curvature" if k == "sharpness_every" else k): v for k, v in config.settings().items()}
+    assert "hyper" not in old and old["curvature"] == 5 and old["arch_lr"] == 0.1
+    assert SearchConfig.from_dict(old) == config
+    assert config_differences(old, config) == ""
+    assert "sharpness_every=1 (now 5)" in config_differences({**old, "curvature": 1}, config)

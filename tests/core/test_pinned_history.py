@@ -36,9 +36,6 @@ EARLY, EARLY_TOLERANCE = 6, 1e-4  # steps, and how far rounding may move the wei
 TOLERANCE, LOSS_TOLERANCE = 5e-3, 1e-2  # afterwards: weights (absolute), losses (relative)
 
 
-RENAMED = {"sharpness_every": "sharpness_every"}  # settings renamed since the file was written (issue 23)
-
-
 def record(kwargs: dict) -> dict:
     """What the test compares: the run's structure, mixing weights, losses and derived cells; the
     config flat, by the settings' names, as the pinned file holds it."""
@@ -63,7 +60,7 @@ def test_search_reproduces_the_pinned_history(name, one_thread):
     for key in ("ops", "edges", "steps_per_epoch"):
         assert now[key] == pinned[key], key
     # a setting added since (its default leaves the search as it was) is not in the pinned config
-    assert {k: now["config"][RENAMED.get(k, k)] for k in pinned["config"]} == pinned["config"]
+    assert {k: now["config"][k] for k in pinned["config"]} == pinned["config"]
     assert [r["epoch"] for r in now["epochs"]] == [r["epoch"] for r in pinned["epochs"]]
     where = lambda records: [(s["epoch"], s["step"]) for s in records]
     assert where(now["steps"]) == where(pinned["steps"])
