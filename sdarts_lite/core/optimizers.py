@@ -23,11 +23,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..base.guards import finite, non_negative_number, one_of, positive_number
+from ..data.batches import Batch
 
 if TYPE_CHECKING:  # for annotations only: the optimizers build no model
     from .supernet import Supernet
 
-Batch = tuple[torch.Tensor, torch.Tensor]
 MODES = ("single", "bilevel")
 ORDERS = (1, 2)
 # The optimizers a study compares, by name: (mode, order).

@@ -29,7 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-Batch = tuple[torch.Tensor, torch.Tensor]
+from ..data.batches import Batch
+
 EXACT_LIMIT = 64     # up to this many alphas: the exact Hessian; more: power iteration
 ROWS_AT_ONCE = 10    # Hessian rows per batched backward pass (memory grows with it)
 ES_WINDOW, ES_RATIO = 5, 0.75  # DARTS-ES: k epochs, and the ratio that stops
