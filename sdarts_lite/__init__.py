@@ -21,8 +21,9 @@ from .base.device import default_device
 from .core.config import PRESETS, SearchConfig, make_config
 from .core.held_out import evaluate
 from .core.history import EpochRecord, History, StepRecord
+from .core.hyperparameters import Hyperparameters
 from .core.mixing import ACTIVATIONS, mixing_weights
-from .core.optimizers import BiLevel, Hyperparameters, SingleLevel, make_optimizer
+from .core.optimizers import OPTIMIZERS, Alternating, BiLevel, SingleLevel, SplitJoint, make_optimizer
 from .core.search import search, search_data
 from .core.sharpness import Sharpness, early_stop_epoch
 from .core.spaces import REGISTRY, SearchSpace, get_space, param_free_ops, parse_genotype, register, space_of
@@ -63,7 +64,7 @@ __all__ = [
     "ACTIVATIONS", "mixing_weights",
     "Supernet", "supernet", "NB201Supernet", "DartsSupernet", "NB201Network", "DartsNetwork",
     # optimizers
-    "make_optimizer", "SingleLevel", "BiLevel", "Hyperparameters",
+    "make_optimizer", "OPTIMIZERS", "SingleLevel", "Alternating", "SplitJoint", "BiLevel", "Hyperparameters",
     # data
     "load_dataset", "ImageData", "Batches", "DATASETS",
     # searching, its record, many searches

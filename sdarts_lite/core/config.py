@@ -13,8 +13,9 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 from ..base.guards import non_negative_int, one_of, positive_int, seed_value
 from ..data.images import DATASETS, check_batch_size, check_image_size, check_subset_size
+from .hyperparameters import Hyperparameters
 from .mixing import ACTIVATIONS
-from .optimizers import MODES, ORDERS, Hyperparameters
+from .optimizers import MODES, ORDERS
 from .spaces import REGISTRY, get_space
 
 BUDGETS = ("epochs", "steps")
@@ -25,7 +26,8 @@ class SearchConfig:
     """Everything that decides a search, checked when made.  Defaults: the NAS-Bench-201 DARTS recipe."""
 
     space: str = "nb201"          # the search space (spaces/)
-    mode: str = "single"          # "single" (Single-DARTS) or "bilevel" (DARTS)
+    mode: str = "single"          # "single" (Single-DARTS), "bilevel" (DARTS), or the corners between:
+                                  # "alternating" (same batch, in turn), "split_joint" (held-out, together)
     order: int = 1                # bilevel only: 1 first-order, 2 second-order (unrolled)
     dataset: str = "cifar10"      # the images searched on (data/)
     image_size: int | None = None  # resize images to this side (None: the dataset's own; at least 4, at
@@ -41,7 +43,7 @@ class SearchConfig:
     activation: str = "softmax"   # alpha -> mixing weights: "softmax" (DARTS) or "sigmoid"
     augment: int | None = None    # random shifts of up to so many pixels (None: the dataset's own,
                                   # CIFAR's pad-4 crop and flip; digits and shapes: none)
-    budget: str = "epochs"        # single-level: "epochs" (the whole search set per epoch) or "steps"
+    budget: str = "epochs"        # one-batch modes: "epochs" (the whole search set per epoch) or "steps"
                                   # (as many steps per epoch, of as many images, as bi-level takes)
     sharpness_every: int = 1      # lambda_max of the held-out loss's Hessian in alpha every so many
                                   # epochs (0: never; sharpness.py)

@@ -1,8 +1,17 @@
-"""The two ways to learn alpha, side by side.  The one difference is which batch updates alpha:
-single-level's step takes one batch, bi-level's two.
+"""The ways to learn alpha, side by side.  Single-DARTS and DARTS differ in two things, which batch
+alpha learns from and whether w and alpha step together or in turn; the two other corners of
+that 2x2 take them apart:
+
+                          together (one point)          in turn (alpha, then w)
+    same batch B          single (Single-DARTS)         alternating
+    held-out batch        split_joint                   bilevel (DARTS)
 
 single   (Single-DARTS):  one batch B, one loss L_B(w, alpha), one backward;
                           w <- SGD(grad_w L_B),  alpha <- Adam(grad_alpha L_B).
+alternating:              alpha <- Adam(grad_alpha L_B(w, alpha)), then w <- SGD(grad_w L_B(w, alpha'))
+                          on the same batch B.
+split_joint:              grad_alpha L_val(w, alpha) on a validation batch and grad_w L_train(w, alpha)
+                          on a training batch, both at the same (w, alpha), applied together.
 bilevel  (DARTS):         alpha <- Adam(grad_alpha L_val(w*, alpha)) on a validation batch, then
                           w <- SGD(grad_w L_train) on a training batch.
     order 1: w* = w (the gradient at the current weights, "DARTS-V1").
@@ -22,46 +31,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..base.guards import finite, non_negative_number, one_of, positive_number
+from ..base.guards import one_of
 from ..data.batches import Batch
+from .hyperparameters import RECIPE, Hyperparameters
 
 if TYPE_CHECKING:  # for annotations only: the optimizers build no model
     from .supernet import Supernet
 
-MODES = ("single", "bilevel")
+MODES = ("single", "alternating", "split_joint", "bilevel")  # the optimizers (OPTIMIZERS, at the end)
 ORDERS = (1, 2)
 # The optimizers a study compares, by name: (mode, order).
-STUDY_MODES = {"single": ("single", 1), "bilevel1": ("bilevel", 1), "bilevel2": ("bilevel", 2)}
-
-
-@dataclass(frozen=True)
-class Hyperparameters:
-    """What the two optimizers are given, checked when made.  Defaults: the NAS-Bench-201 DARTS recipe."""
-
-    w_lr: float = 0.025            # SGD learning rate of w, cosine-annealed to w_lr_min over the epochs
-    w_lr_min: float = 0.001        # w's learning rate at the end of the schedule
-    momentum: float = 0.9          # SGD momentum of w
-    nesterov: bool = True          # Nesterov momentum (needs momentum > 0)
-    w_weight_decay: float = 5e-4   # SGD weight decay of w
-    grad_clip: float = 5.0         # w's gradient norm is clipped to this
-    arch_lr: float = 3e-4          # Adam learning rate of alpha
-    arch_betas: tuple[float, float] = (0.5, 0.999)  # Adam's betas for alpha
-    arch_weight_decay: float = 1e-3  # Adam weight decay of alpha
-
-    def __post_init__(self) -> None:
-        for name in ("w_lr", "arch_lr", "grad_clip"):
-            positive_number(name, getattr(self, name))
-        for name in ("w_lr_min", "momentum", "w_weight_decay", "arch_weight_decay"):
-            non_negative_number(name, getattr(self, name))
-        one_of("nesterov", self.nesterov, (True, False))
-        if self.nesterov and self.momentum == 0:
-            raise ValueError("momentum: Nesterov momentum (nesterov=True) needs momentum > 0, got 0; "
-                             "set nesterov=False for plain SGD")
-        betas = self.arch_betas
-        if not (isinstance(betas, (tuple, list)) and len(betas) == 2
-                and all(finite(b) and 0 <= b < 1 for b in betas)):
-            raise ValueError(f"arch_betas: must be two numbers in [0, 1) (Adam's), got {betas!r}")
-        object.__setattr__(self, "arch_betas", tuple(betas))
+STUDY_MODES = {"single": ("single", 1), "alternating": ("alternating", 1), "split_joint": ("split_joint", 1),
+               "bilevel1": ("bilevel", 1), "bilevel2": ("bilevel", 2)}
 
 
 @dataclass
@@ -95,7 +76,7 @@ class Optimizer:
 
     uses_split = False  # whether w and alpha see different halves of the search set
 
-    def __init__(self, model: Supernet, epochs: int, hyper: Hyperparameters = Hyperparameters()):
+    def __init__(self, model: Supernet, epochs: int, hyper: Hyperparameters = RECIPE):
         self.model = model
         self.weights = model.weight_parameters()
         self.alphas = model.arch_parameters()
@@ -149,13 +130,38 @@ class SingleLevel(Optimizer):
         return result(loss, logits, batch[1], loss, alpha_grads)
 
 
+class Alternating(Optimizer):
+    """The same batch, in turn: alpha steps on B, then w on B at the new alpha."""
+
+    def step(self, batch: Batch) -> StepResult:
+        alpha_loss, _, alpha_grads = loss_and_grads(self.model, batch, self.alphas)
+        self.update_alphas(alpha_grads)
+        loss, logits, w_grads = loss_and_grads(self.model, batch, self.weights)
+        self.update_weights(w_grads)
+        return result(loss, logits, batch[1], alpha_loss, alpha_grads)
+
+
+class SplitJoint(Optimizer):
+    """Held-out data, together: alpha's gradient from a validation batch and w's from a training
+    batch, both at the same (w, alpha), applied together."""
+
+    uses_split = True
+
+    def step(self, w_batch: Batch, alpha_batch: Batch) -> StepResult:
+        alpha_loss, _, alpha_grads = loss_and_grads(self.model, alpha_batch, self.alphas)
+        loss, logits, w_grads = loss_and_grads(self.model, w_batch, self.weights)
+        self.update_weights(w_grads)
+        self.update_alphas(alpha_grads)
+        return result(loss, logits, w_batch[1], alpha_loss, alpha_grads)
+
+
 class BiLevel(Optimizer):
     """DARTS: alpha on a validation batch, then w on a training batch."""
 
     uses_split = True
 
     def __init__(self, model: Supernet, epochs: int, order: int = 1,
-                 hyper: Hyperparameters = Hyperparameters()):
+                 hyper: Hyperparameters = RECIPE):
         super().__init__(model, epochs, hyper)
         self.order = one_of("order", order, ORDERS)
 
@@ -210,9 +216,17 @@ class BiLevel(Optimizer):
         return alpha_loss, [da - xi * (gp - gm) / (2 * eps) for da, gp, gm in zip(dalpha, plus, minus)]
 
 
+OPTIMIZERS = {"single": SingleLevel, "alternating": Alternating, "split_joint": SplitJoint,
+              "bilevel": BiLevel}
+
+
+def uses_split(mode: str) -> bool:
+    """Whether optimizer ``mode`` takes a training and a validation batch (else one batch)."""
+    return OPTIMIZERS[mode].uses_split
+
+
 def make_optimizer(mode: str, model: Supernet, epochs: int, order: int = 1,
-                   hyper: Hyperparameters = Hyperparameters()) -> Optimizer:
-    """``single`` or ``bilevel`` (``order`` 1 or 2) with ``hyper`` (default: the recipe's)."""
-    if one_of("mode", mode, MODES) == "single":
-        return SingleLevel(model, epochs, hyper)
-    return BiLevel(model, epochs, order, hyper)
+                   hyper: Hyperparameters = RECIPE) -> Optimizer:
+    """The optimizer ``mode`` (``OPTIMIZERS``; bilevel of ``order`` 1 or 2) with ``hyper``."""
+    cls = OPTIMIZERS[one_of("mode", mode, MODES)]
+    return BiLevel(model, epochs, order, hyper) if cls is BiLevel else cls(model, epochs, hyper)

@@ -66,7 +66,8 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
     sharpness = Sharpness([next(iter(Batches(data.test_x, data.test_y, data, config.batch_size)))], device)
     steps = history.steps_per_epoch = min(len(stream) for stream in streams)
     bar = tqdm(total=config.epochs * steps, initial=len(history.epochs) * steps, disable=not progress,
-               desc=f"{config.mode}{config.order if opt.uses_split else ''}", unit="step", leave=True)
+               desc=config.mode + (str(config.order) if config.mode == "bilevel" else ""), unit="step",
+               leave=True)
     started = time.perf_counter() - (history.epochs[-1].seconds if history.epochs else 0.0)
     try:
         for epoch in range(len(history.epochs), config.epochs if history.early_stop is None else 0):

@@ -23,7 +23,7 @@ from ..base.guards import non_negative_int, one_of, positive_int
 from ..core.checkpoint import config_differences
 from ..core.config import BUDGETS, SearchConfig, make_config
 from ..core.history import History
-from ..core.optimizers import STUDY_MODES
+from ..core.optimizers import STUDY_MODES, uses_split
 from .workers import BACKENDS, execute
 
 
@@ -54,19 +54,19 @@ def finished(config: SearchConfig, out: Path) -> History | None:
 
 def run_folder(out: Path, mode: str, budget: str | None, seed: int) -> Path:
     """Where a study keeps one run: ``out/<group>/seed<seed>``, the group being the mode
-    (``STUDY_MODES``) and, for single-level, its budget (``single-steps``, ``bilevel1``)."""
-    group = f"{mode}-{budget}" if STUDY_MODES[mode][0] == "single" else mode
+    (``STUDY_MODES``) and, for a one-batch mode, its budget (``single-steps``, ``bilevel1``)."""
+    group = mode if uses_split(STUDY_MODES[mode][0]) else f"{mode}-{budget}"
     return Path(out) / group / f"seed{seed}"
 
 
 def plan_runs(modes, budgets, seeds: range, preset: str | None, out: Path, overrides: dict) -> dict:
-    """Every run of a study: ``{(group, seed): (config, folder)}``.  A single-level mode runs once
-    per budget (groups ``single-steps``, ``single-epochs``); bi-level, which the budget does not
-    change, once (groups ``bilevel1``, ``bilevel2``)."""
+    """Every run of a study: ``{(group, seed): (config, folder)}``.  A one-batch mode (single,
+    alternating) runs once per budget (groups ``single-steps``, ``single-epochs``); a two-batch mode
+    (split_joint, bilevel), which the budget does not change, once (groups ``bilevel1``)."""
     plan = {}
     for mode in modes:
         mode_name, order = STUDY_MODES[mode]
-        for budget in budgets if mode_name == "single" else [None]:
+        for budget in [None] if uses_split(mode_name) else budgets:
             settings = {**overrides, **({"budget": budget} if budget else {})}
             for seed in seeds:
                 config = make_config(preset, mode=mode_name, order=order, seed=seed, **settings)
@@ -84,7 +84,7 @@ def study(modes: list[str] | tuple[str, ...] = ("single", "bilevel1", "bilevel2"
     ``out/summary.json``) and the runs' histories: ``summary, runs = study(...)``.
     ``histories(summary, out)`` reads the runs back later.
 
-    ``seeds`` runs seeds ``first_seed`` .. ``first_seed + seeds - 1``; single-level runs under
+    ``seeds`` runs seeds ``first_seed`` .. ``first_seed + seeds - 1``; the one-batch modes run under
     each of ``budgets`` (``SearchConfig.budget``); ``workers`` processes (default: cores //
     threads) run at once locally; ``backend="ray"`` sends the runs to a Ray cluster instead
     (``ray_address``, default: a local Ray).  ``nb201``: a NAS-Bench-201 table to look the

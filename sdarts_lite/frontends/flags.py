@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..base.device import DEVICES
 from ..core.config import PRESETS, SearchConfig, choices
-from ..core.optimizers import Hyperparameters
+from ..core.hyperparameters import Hyperparameters
 
 
 class Parser(argparse.ArgumentParser):

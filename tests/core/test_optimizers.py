@@ -8,7 +8,15 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call
 
-from sdarts_lite import BiLevel, Hyperparameters, SingleLevel, make_optimizer, supernet
+from sdarts_lite import (
+    Alternating,
+    BiLevel,
+    Hyperparameters,
+    SingleLevel,
+    SplitJoint,
+    make_optimizer,
+    supernet,
+)
 
 HYPER = Hyperparameters(w_lr=0.05, w_lr_min=0.001, momentum=0.9, nesterov=True, w_weight_decay=5e-4,
                         grad_clip=5.0, arch_lr=0.01, arch_betas=(0.5, 0.999), arch_weight_decay=1e-3)
@@ -26,24 +34,23 @@ def batches(dtype=torch.float32):
 
 
 def reference_step(model, w_batch, a_batch, alpha_first: bool):
-    """One step written plainly: Adam on alpha from ``a_batch``, clipped SGD on w from ``w_batch``."""
+    """One step written plainly: Adam on alpha from ``a_batch``'s loss, clipped SGD on w from
+    ``w_batch``'s; ``alpha_first``: alpha steps before w's gradient is taken (in turn), else both
+    gradients are taken at the same point and applied together."""
     weights, alphas = model.weight_parameters(), model.arch_parameters()
     sgd = torch.optim.SGD(weights, lr=HYPER.w_lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
     adam = torch.optim.Adam(alphas, lr=HYPER.arch_lr, betas=(0.5, 0.999), weight_decay=1e-3)
-
-    def alpha_update():
-        adam.zero_grad()
-        F.cross_entropy(model(a_batch[0]), a_batch[1]).backward()
-        adam.step()
-
+    adam.zero_grad()
+    F.cross_entropy(model(a_batch[0]), a_batch[1]).backward()
+    alpha_grads = [p.grad.clone() for p in alphas]
     if alpha_first:
-        alpha_update()
+        adam.step()
     sgd.zero_grad()
-    for p in alphas:
-        p.grad = None
     F.cross_entropy(model(w_batch[0]), w_batch[1]).backward()
     torch.nn.utils.clip_grad_norm_(weights, 5.0)
-    if not alpha_first:  # single-level: alpha's gradient is from this same backward
+    if not alpha_first:
+        for p, g in zip(alphas, alpha_grads):
+            p.grad = g
         adam.step()
     sgd.step()
 
@@ -67,6 +74,39 @@ def test_single_level_updates_w_and_alpha_from_the_same_batch_in_one_pass():
     assert not torch.equal(before, model.alphas)
     reference_step(ref, batch, batch, alpha_first=False)
     assert_same_params(model, ref)
+
+
+def test_alternating_steps_alpha_then_w_on_the_same_batch():
+    model = tiny()
+    ref, together = copy.deepcopy(model), copy.deepcopy(model)
+    batch, _ = batches()
+    calls = []
+    model.register_forward_pre_hook(lambda m, inp: calls.append(inp[0]))
+    opt = make_optimizer("alternating", model, epochs=10, hyper=HYPER)
+    assert isinstance(opt, Alternating) and not opt.uses_split
+    opt.step(batch)
+    assert len(calls) == 2 and all(c is batch[0] for c in calls)  # two passes, both on that batch
+    reference_step(ref, batch, batch, alpha_first=True)
+    assert_same_params(model, ref)
+    # the reference can tell: the same batch taken together (Single-DARTS) ends elsewhere
+    reference_step(together, batch, batch, alpha_first=False)
+    assert not all(torch.allclose(p, q, atol=1e-6) for p, q in zip(together.parameters(), model.parameters()))
+
+
+def test_split_joint_takes_both_gradients_at_the_same_point_from_their_own_batches():
+    model = tiny()
+    ref, in_turn = copy.deepcopy(model), copy.deepcopy(model)
+    train, valid = batches()
+    opt = make_optimizer("split_joint", model, epochs=10, hyper=HYPER)
+    assert isinstance(opt, SplitJoint) and opt.uses_split
+    res = opt.step(train, valid)
+    reference_step(ref, train, valid, alpha_first=False)
+    assert_same_params(model, ref)
+    assert res.count == len(train[1])  # the training batch's loss is the one reported for w
+    # the reference can tell: in turn (DARTS-V1) the weights step from the updated alpha
+    reference_step(in_turn, train, valid, alpha_first=True)
+    assert not all(torch.allclose(p, q, atol=1e-6)
+                   for p, q in zip(in_turn.weight_parameters(), model.weight_parameters()))
 
 
 def test_single_level_takes_one_batch_and_bilevel_two():
@@ -102,18 +142,19 @@ def test_bilevel_never_lets_a_poisoned_batch_reach_the_other_side():
     assert not all(torch.isfinite(p).all() for p in model.weight_parameters())
 
 
-@pytest.mark.parametrize("mode", ["single", "bilevel"])
+@pytest.mark.parametrize("mode", ["single", "alternating", "split_joint", "bilevel"])
 def test_the_step_reports_the_loss_alpha_descended_and_its_gradient_norm(mode):
     """Against autograd on a copy, before the step: single-level's alpha loss is the batch's loss,
     bi-level's is the validation batch's; the norm is that loss's alpha gradient's."""
     model = tiny()
     train, valid = batches()
-    alpha_batch = train if mode == "single" else valid
+    one_batch = mode in ("single", "alternating")
+    alpha_batch = train if one_batch else valid
     ref = copy.deepcopy(model)
     loss = F.cross_entropy(ref(alpha_batch[0]), alpha_batch[1])
     grad = torch.autograd.grad(loss, ref.arch_parameters())[0]
     opt = make_optimizer(mode, model, epochs=10, hyper=HYPER)
-    res = opt.step(train) if mode == "single" else opt.step(train, valid)
+    res = opt.step(train) if one_batch else opt.step(train, valid)
     assert res.alpha_loss == pytest.approx(loss.item(), rel=1e-6)
     assert res.alpha_grad_norm == pytest.approx(float(grad.norm()), rel=1e-5)
     assert res.count == 6 and 0 <= res.correct <= 6
