@@ -1,0 +1,89 @@
+"""What makes Single-DARTS stable?  A full factorial of the three things it changes relative to DARTS:
+
+    data        same batch for w and alpha, or a held-out batch for alpha
+    schedule    w and alpha step together (one point), or in turn (alpha, then w)
+    relaxation  softmax (competitive) or sigmoid
+
+The four optimizers are the 2x2 of data and schedule (``optimizers.py``); each runs under both
+relaxations, on the same seeds: 8 cells.  One-batch optimizers take bi-level's step count
+(budget ``steps``), so that all four see as many images per epoch.
+
+The analysis, fixed before any run: for each factor and measure, the main effect, the mean over the
+runs at its second level minus the mean at its first (each side pools the other two factors' four
+cells), with a two-sided permutation p-value; for each pair of factors, the interaction, half the
+difference between the effect of the first at the second's two levels (the mean over the runs
+whose two signs agree minus the mean over those where they differ), tested by permuting the
+runs' interaction signs (sign of the first times sign of the second).  In a balanced design that
+contrast is orthogonal to the main effects; the permutation treats the runs as exchangeable under
+no interaction, which main effects make conservative, not liberal.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+
+from ..analysis.stats import permutation_test
+from .study import study
+
+OPTIMIZERS = {"single": ("same", "together"), "alternating": ("same", "in turn"),
+              "split_joint": ("held-out", "together"), "bilevel1": ("held-out", "in turn")}
+FACTORS = {"data": ("same", "held-out"), "schedule": ("together", "in turn"),
+           "relaxation": ("softmax", "sigmoid")}
+MEASURES = ("param_free_edges", "param_free_share", "decisiveness", "cifar10")
+
+
+def levels(mode: str, relaxation: str) -> dict[str, str]:
+    """The level of each factor in the cell of optimizer ``mode`` under ``relaxation``."""
+    data, schedule = OPTIMIZERS[mode]
+    return {"data": data, "schedule": schedule, "relaxation": relaxation}
+
+
+def sign(factor: str, level: str) -> int:
+    """-1 at a factor's first level, +1 at its second."""
+    return 1 if FACTORS[factor].index(level) else -1
+
+
+def main_effects(records: list[dict], measures=MEASURES) -> dict:
+    """Per factor and measure: both levels' means, the effect (second minus first) and its p."""
+    out = {}
+    for factor, (first, second) in FACTORS.items():
+        for m in (m for m in measures if records and m in records[0]):
+            a = [r[m] for r in records if r["levels"][factor] == first]
+            b = [r[m] for r in records if r["levels"][factor] == second]
+            mean = lambda v: sum(v) / len(v)  # noqa: E731
+            out.setdefault(factor, {})[m] = {first: mean(a), second: mean(b), "effect": mean(b) - mean(a),
+                                             "p": permutation_test(a, b)}
+    return out
+
+
+def interactions(records: list[dict], measures=MEASURES) -> dict:
+    """Per pair of factors and measure: the interaction contrast and its permutation p."""
+    out = {}
+    for f, g in itertools.combinations(FACTORS, 2):
+        for m in (m for m in measures if records and m in records[0]):
+            product = [sign(f, r["levels"][f]) * sign(g, r["levels"][g]) for r in records]
+            minus = [r[m] for r, s in zip(records, product) if s < 0]
+            plus = [r[m] for r, s in zip(records, product) if s > 0]
+            contrast = sum(plus) / len(plus) - sum(minus) / len(minus)  # on the main effects' scale
+            out.setdefault(f"{f} x {g}", {})[m] = {"interaction": contrast,
+                                                   "p": permutation_test(minus, plus)}
+    return out
+
+
+def factor_study(seeds: int = 8, first_seed: int = 200, preset: str = "fashion",
+                 out: str | os.PathLike = "runs/factors", nb201: str | os.PathLike | None = None,
+                 progress: bool = True, **kwargs) -> dict:
+    """Every cell of the design on seeds ``first_seed`` .. ``first_seed + seeds - 1``, as two studies
+    (``out/softmax``, ``out/sigmoid``); returns the runs with their levels, the main effects and the
+    interactions."""
+    records = []
+    for relaxation in FACTORS["relaxation"]:
+        summary, _ = study(list(OPTIMIZERS), seeds, preset, out=Path(out) / relaxation, nb201=nb201,
+                           first_seed=first_seed, budgets=["steps"], activation=relaxation, progress=progress,
+                           **kwargs)
+        for group, runs in summary["runs"].items():
+            mode = group.removesuffix("-steps")
+            records += [{**r, "mode": mode, "levels": levels(mode, relaxation)} for r in runs]
+    return {"runs": records, "main_effects": main_effects(records), "interactions": interactions(records)}
