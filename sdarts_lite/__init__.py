@@ -9,7 +9,7 @@ The package in layers, each importing only from those above it in this list:
     evaluation/   derived cells judged: retraining from scratch, the NAS-Bench-201 table
     analysis/     many histories summarised: measures, statistics
     pictures/     figures, cell drawings, reports (they read histories and summaries only)
-    experiments/  many searches: study, its workers, sweep
+    experiments/  many searches: study, its workers, sweep, the factor study
     frontends/    the command line, widgets, the book, the README's figures
 
 This file is the public API: everything a notebook or a script needs, by one name.
@@ -22,7 +22,7 @@ from .core.config import PRESETS, SearchConfig, make_config
 from .core.held_out import evaluate
 from .core.history import EpochRecord, History, StepRecord
 from .core.hyperparameters import Hyperparameters
-from .core.mixing import ACTIVATIONS, mixing_weights
+from .core.mixing import ACTIVATIONS, inert_ops, mixing_weights
 from .core.optimizers import OPTIMIZERS, Alternating, BiLevel, SingleLevel, SplitJoint, make_optimizer
 from .core.search import search, search_data
 from .core.sharpness import Sharpness, early_stop_epoch
@@ -38,6 +38,7 @@ from .data.batches import Batches
 from .data.images import DATASETS, ImageData, load_dataset
 from .evaluation.nb201_table import CellResult, NB201Benchmark, load_benchmark
 from .evaluation.retrain import TrainResult, train_from_scratch
+from .experiments.factors import FACTORS, factor_study
 from .experiments.study import StudyResult, histories, study
 from .experiments.sweep import ACCURACY_TARGETS, TARGETS, sweep, target_rows
 from .pictures.cell_drawings import cell_graph, show_cell
@@ -47,6 +48,7 @@ from .pictures.figures import (
     collapse_figure,
     compare_figure,
     diagnostics_figure,
+    factor_figure,
     images_figure,
     sharpness_figure,
     study_figure,
@@ -61,7 +63,7 @@ __all__ = [
     "NB201_OPS", "EDGES", "NB201Genotype", "derive_genotype",
     "PRIMITIVES", "DARTS_EDGES", "DartsGenotype", "DARTS_V1", "DARTS_V2",
     # networks and the relaxation of alpha
-    "ACTIVATIONS", "mixing_weights",
+    "ACTIVATIONS", "mixing_weights", "inert_ops",
     "Supernet", "supernet", "NB201Supernet", "DartsSupernet", "NB201Network", "DartsNetwork",
     # optimizers
     "make_optimizer", "OPTIMIZERS", "SingleLevel", "Alternating", "SplitJoint", "BiLevel", "Hyperparameters",
@@ -70,6 +72,7 @@ __all__ = [
     # searching, its record, many searches
     "search", "search_data", "SearchConfig", "PRESETS", "make_config", "default_device", "evaluate",
     "History", "EpochRecord", "StepRecord", "study", "StudyResult", "histories", "summary_lines", "sweep",
+    "factor_study", "FACTORS",
     "TARGETS", "ACCURACY_TARGETS", "target_rows", "permutation_test",
     # why collapse happens: the held-out loss's sharpness in alpha, and DARTS-ES
     "Sharpness", "early_stop_epoch",
@@ -77,6 +80,6 @@ __all__ = [
     "train_from_scratch", "TrainResult", "load_benchmark", "NB201Benchmark", "CellResult",
     # plots, drawings and reports
     "alpha_figure", "benchmark_figure", "compare_figure", "collapse_figure", "diagnostics_figure",
-    "sharpness_figure", "study_figure", "images_figure",
+    "factor_figure", "sharpness_figure", "study_figure", "images_figure",
     "cell_graph", "show_cell", "write_report",
 ]

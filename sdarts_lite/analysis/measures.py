@@ -46,6 +46,17 @@ def measures(history: History, lookup=None) -> dict:
 
 MEASURES = ("param_free_edges", "param_free_share", "decisiveness", "valid_acc", "train_loss",
             "alpha_loss", "alpha_grad_norm", "lambda_max", "seconds", "cifar10", "cifar10_es")
+LABELS = {"param_free_edges": "parameter-free edges of the derived cell",
+          "param_free_share": "share of weight on parameter-free ops",
+          "decisiveness": "decisiveness (mean largest weight per edge)",
+          "valid_acc": "held-out accuracy of the supernet (%)",
+          "cifar10": "NAS-Bench-201 CIFAR-10 accuracy of the derived cell (%)",
+          "train_loss": "training loss (last epoch)",
+          "alpha_loss": "loss alpha learned from (last epoch)",
+          "alpha_grad_norm": "alpha's gradient norm (last epoch)",
+          "lambda_max": "lambda_max of the held-out loss's Hessian in alpha (last measured)",
+          "cifar10_es": "NAS-Bench-201 CIFAR-10 accuracy of the cell DARTS-ES keeps (%)",
+          "seconds": "seconds per run"}  # what each measure is, in tables and plots
 
 
 def summarise(runs: dict[str, list[dict]]) -> dict:

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..base.files import write_atomically
+from .mixing import inert_ops
 from .spaces import get_space, param_free_ops, parse_genotype
 
 
@@ -24,7 +25,7 @@ class StepRecord:
 class EpochRecord:
     """One epoch: the mixing weights (softmax, or sigmoid, of alpha; one row per alpha row: 6 x 5
     for NAS-Bench-201, 28 x 8 for DARTS), losses, accuracies, derived cell, time.  The measures
-    below read each row as shares of the edge's total weight (under softmax the row sums to 1).
+    below read each row as shares of the edge's total weight (``History.shares``).
 
     ``train_*`` averages the batches that updated w; ``valid_*`` is the supernet on the held-out
     split, which no update ever sees (the same split for every mode, so they compare).  How much
@@ -81,17 +82,32 @@ class History:
             self.ops = list(ops) if self.ops is None else self.ops
             self.edges = [list(e) for e in edges] if self.edges is None else self.edges
 
+    @property
+    def learned_ops(self) -> list[str]:
+        """The operations whose weights the search sets: all of them, but under the sigmoid not
+        ``none``, whose weight never moves (``mixing.inert_ops``)."""
+        inert = inert_ops(self.config.get("activation", "softmax"))
+        return [op for op in self.ops if op not in inert]
+
+    def shares(self, alphas: list[list[float]]) -> list[list[float]]:
+        """Each row of mixing weights as the shares of its ``learned_ops`` in their total: the
+        softmax weights themselves, and under the sigmoid, whose rows do not sum to 1, the one
+        reading that plots and measures share."""
+        cols = [self.ops.index(op) for op in self.learned_ops]
+        return [[row[c] / sum(row[c] for c in cols) for c in cols] for row in alphas]
+
     def param_free_share(self) -> list[float]:
-        """Per epoch, the mean over edges of the share of the edge's total mixing weight on
-        parameter-free operations (none, skip_connect, pools)."""
-        cols = [k for k, op in enumerate(self.ops) if op in param_free_ops()]
-        return [sum(sum(row[c] for c in cols) / sum(row) for row in r.alphas) / len(r.alphas)
-                for r in self.epochs]
+        """Per epoch, the mean over edges of the share of the edge's weight on parameter-free
+        operations (none, skip_connect, pools)."""
+        cols = [k for k, op in enumerate(self.learned_ops) if op in param_free_ops()]
+        return [sum(sum(row[c] for c in cols) for row in rows) / len(rows)
+                for rows in map(self.shares, (r.alphas for r in self.epochs))]
 
     def decisiveness(self) -> list[float]:
-        """Per epoch, the mean over edges of the largest mixing weight, as a share of the edge's
-        total weight: 1/5 (1/8 for DARTS) while alpha is uniform, 1 once every edge has decided."""
-        return [sum(max(row) / sum(row) for row in r.alphas) / len(r.alphas) for r in self.epochs]
+        """Per epoch, the mean over edges of the largest share: 1/5 (1/8 for DARTS) while alpha is
+        uniform under the softmax, 1 once every edge has decided.  Under the sigmoid several
+        operations can all hold weights near 1, so it stays lower: compare it within a relaxation."""
+        return [sum(map(max, rows)) / len(rows) for rows in map(self.shares, (r.alphas for r in self.epochs))]
 
     def lambda_max(self) -> tuple[list[int], list[float]]:
         """The epochs (1-based) where lambda_max was measured, and its values there."""
@@ -124,9 +140,3 @@ class History:
     def load(cls, path: str | os.PathLike) -> History:
         """Read a ``history.json``."""
         return cls.from_dict(json.loads(Path(path).read_text()))
-
-
-def shares(row: list[float]) -> list[float]:
-    """One edge's mixing weights as shares of its total weight (a softmax row already sums to 1)."""
-    total = sum(row)
-    return [w / total for w in row]

@@ -6,6 +6,11 @@ sigmoid (arXiv 2012.11337)  w_o = 1 / (1 + exp(-alpha_o))            each op's w
 The authors' earlier single-level paper replaces the softmax by the non-competitive sigmoid: an
 operation can then grow without taking weight from the others.  Both are monotonic in alpha, so
 the per-edge argmax, and with it the derived cell of NAS-Bench-201, is the same function of alpha.
+
+One difference matters when reading the weights: ``none`` outputs zero whatever its weight.  Under
+the softmax its alpha still learns, through the normalisation that couples it to the others; under
+the sigmoid nothing couples it, so its alpha gets no gradient and its weight stays where it started
+(0.5).  ``inert_ops`` names it, and the derived cell and every measure of the weights leave it out.
 """
 
 from __future__ import annotations
@@ -19,6 +24,11 @@ ACTIVATIONS = ("softmax", "sigmoid")
 
 def check_activation(activation: str) -> str:
     return one_of("activation", activation, ACTIVATIONS)
+
+
+def inert_ops(activation: str) -> tuple[str, ...]:
+    """The operations whose weight the loss cannot move under ``activation`` (see above)."""
+    return ("none",) if check_activation(activation) == "sigmoid" else ()
 
 
 def mixing_weights(alphas: torch.Tensor, activation: str = "softmax") -> torch.Tensor:

@@ -21,10 +21,13 @@ no interaction, which main effects make conservative, not liberal.
 from __future__ import annotations
 
 import itertools
+import json
 import os
+import time
 from pathlib import Path
 
-from ..analysis.stats import permutation_test
+from ..analysis.measures import LABELS
+from ..analysis.stats import EXACT_LIMIT, permutation_test
 from .study import study
 
 OPTIMIZERS = {"single": ("same", "together"), "alternating": ("same", "in turn"),
@@ -32,6 +35,7 @@ OPTIMIZERS = {"single": ("same", "together"), "alternating": ("same", "in turn")
 FACTORS = {"data": ("same", "held-out"), "schedule": ("together", "in turn"),
            "relaxation": ("softmax", "sigmoid")}
 MEASURES = ("param_free_edges", "param_free_share", "decisiveness", "cifar10")
+DIGITS = {"param_free_edges": 2, "param_free_share": 3, "decisiveness": 3, "cifar10": 1}  # in the tables
 
 
 def levels(mode: str, relaxation: str) -> dict[str, str]:
@@ -74,16 +78,75 @@ def interactions(records: list[dict], measures=MEASURES) -> dict:
 
 def factor_study(seeds: int = 8, first_seed: int = 200, preset: str = "fashion",
                  out: str | os.PathLike = "runs/factors", nb201: str | os.PathLike | None = None,
-                 progress: bool = True, **kwargs) -> dict:
+                 progress: bool = True, workers: int | None = None, device: str | None = None,
+                 **overrides) -> dict:
     """Every cell of the design on seeds ``first_seed`` .. ``first_seed + seeds - 1``, as two studies
-    (``out/softmax``, ``out/sigmoid``); returns the runs with their levels, the main effects and the
-    interactions."""
-    records = []
+    (``out/softmax``, ``out/sigmoid``; a rerun reuses their finished runs), with ``overrides`` of
+    the preset's settings; returns the factors, the runs with their levels, the main effects and
+    the interactions, as ``factors.json`` keeps them."""
+    started, records = time.perf_counter(), []
     for relaxation in FACTORS["relaxation"]:
         summary, _ = study(list(OPTIMIZERS), seeds, preset, out=Path(out) / relaxation, nb201=nb201,
                            first_seed=first_seed, budgets=["steps"], activation=relaxation, progress=progress,
-                           **kwargs)
+                           workers=workers, device=device, **overrides)
         for group, runs in summary["runs"].items():
             mode = group.removesuffix("-steps")
             records += [{**r, "mode": mode, "levels": levels(mode, relaxation)} for r in runs]
-    return {"runs": records, "main_effects": main_effects(records), "interactions": interactions(records)}
+    effects, pairs = main_effects(records), interactions(records)
+    return {"preset": preset, "overrides": overrides, "seeds": seeds, "first_seed": first_seed,
+            "factors": FACTORS, "optimizers": OPTIMIZERS, "seconds": time.perf_counter() - started,
+            "runs": records, "main_effects": effects, "interactions": pairs}
+
+
+def cell_means(result: dict, measure: str) -> dict[tuple[str, str], float]:
+    """(optimizer, relaxation) -> the mean of ``measure`` over that cell's seeds."""
+    cells: dict[tuple[str, str], list[float]] = {}
+    for r in result["runs"]:
+        cells.setdefault((r["mode"], r["levels"]["relaxation"]), []).append(r[measure])
+    return {cell: sum(v) / len(v) for cell, v in cells.items()}
+
+
+def factor_table(result: dict) -> str:
+    """The study as Markdown: the eight cells' means, the main effects and the interactions."""
+    measures = [m for m in MEASURES if m in result["runs"][0]]
+    lines = ["| optimizer | data | schedule | relaxation | " + " | ".join(LABELS[m] for m in measures) + " |",
+             "|---" * (4 + len(measures)) + "|"]
+    means = {m: cell_means(result, m) for m in measures}
+    for relaxation in FACTORS["relaxation"]:
+        for mode, (data, schedule) in OPTIMIZERS.items():
+            cells = (f"{means[m][(mode, relaxation)]:.{DIGITS[m]}f}" for m in measures)
+            lines.append(f"| {mode} | {data} | {schedule} | {relaxation} | " + " | ".join(cells) + " |")
+    lines += ["", "| factor (first → second level) | " + " | ".join(LABELS[m] for m in measures) + " |",
+              "|---" * (1 + len(measures)) + "|"]
+    for factor, (first, second) in FACTORS.items():
+        row = result["main_effects"][factor]
+        cells = (f"{row[m]['effect']:+.{DIGITS[m]}f} (p = {row[m]['p']:.2g})" for m in measures)
+        lines.append(f"| {factor} ({first} → {second}) | " + " | ".join(cells) + " |")
+    lines += ["", "| interaction | " + " | ".join(LABELS[m] for m in measures) + " |",
+              "|---" * (1 + len(measures)) + "|"]
+    for pair, row in result["interactions"].items():
+        cells = (f"{row[m]['interaction']:+.{DIGITS[m]}f} (p = {row[m]['p']:.2g})" for m in measures)
+        lines.append(f"| {pair} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def save_factors(result: dict, path: str | os.PathLike, command: str) -> Path:
+    """Write ``result`` to ``path`` (JSON, ``command`` first) and its tables beside it (``.md``,
+    under the command that reproduces them)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"command": command, **result}, indent=1))
+    runs, side = result["runs"], len(result["runs"]) // 2
+    path.with_suffix(".md").write_text(
+        f"# The factor study: {result['seeds']} seeds ({result['first_seed']}-"
+        f"{result['first_seed'] + result['seeds'] - 1}) per cell, preset `{result['preset']}`\n\n"
+        f"Reproduce with: `{command}`\n\n{len(runs)} searches of "
+        f"{sum(r['seconds'] for r in runs) / len(runs):.0f} s each on average; the call that wrote this "
+        f"took {result['seconds']:.0f} s (it reuses the finished runs it finds).\n\n"
+        f"Means over the seeds of each cell; a main effect is the mean at a factor's second level minus "
+        f"the mean at its first ({side} runs a side), an interaction half the difference between one "
+        f"factor's effects at the other's two levels; p: two-sided permutation tests with {EXACT_LIMIT:,} "
+        f"resamples, whose smallest p is {1 / (EXACT_LIMIT + 1):.2g} (`sdarts_lite/experiments/factors.py`)."
+        "\n\n"
+        + factor_table(result))
+    return path

@@ -1,4 +1,5 @@
-"""Command line: ``python -m sdarts_lite search|compare|study|sweep|train ...`` (``--help`` on each)."""
+"""Command line: ``python -m sdarts_lite search|compare|study|factors|sweep|train|fetch ...``
+(``--help`` on each)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import shlex
 import sys
 from pathlib import Path
 
-from ..analysis.measures import summary_lines
+from ..analysis.measures import LABELS, summary_lines
 from ..core.config import BUDGETS, PRESETS, SearchConfig, make_config
 from ..core.optimizers import STUDY_MODES
 from ..core.search import search
 from ..data.images import DATASETS, load_dataset
 from ..evaluation.nb201_table import load_benchmark
 from ..evaluation.retrain import train_from_scratch
+from ..experiments.factors import FACTORS, OPTIMIZERS, factor_study, save_factors
 from ..experiments.study import study
 from ..experiments.sweep import SWEEP_AXES, sweep, target_rows
 from ..experiments.workers import BACKENDS, side_by_side
@@ -75,6 +77,20 @@ def run_study(args) -> None:
         print(f"target {row['group']}: {row['target']}: {row['value']:.3f} "
               + ("met" if row["met"] else "missed"))
     print(f"wrote {args.out / 'summary.json'} and {args.out / 'report.html'}")
+
+
+def run_factors(args) -> None:
+    result = factor_study(seeds=args.seeds, first_seed=args.first_seed, preset=args.preset, out=args.out,
+                          nb201=args.nb201, workers=args.workers, device=args.device,
+                          progress=not args.quiet, **settings(args))
+    path = save_factors(result, args.summary or args.out / "factors.json",
+                        "python -m sdarts_lite " + shlex.join(args.argv))
+    for factor, (first, second) in FACTORS.items():
+        effects = result["main_effects"][factor]
+        print(f"{factor} ({first} -> {second}): " + "; ".join(
+            f"{LABELS[m]} {e['effect']:+.3g} (p = {e['p']:.2g})" for m, e in effects.items()))
+    print(f"{len(result['runs'])} runs in {result['seconds']:.0f} s; wrote {path} and "
+          f"{path.with_suffix('.md')}")
 
 
 def run_sweep(args) -> None:
@@ -144,6 +160,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=None, help="local processes at once (default: cores)")
     p.add_argument("--ray-address", default=None, help="Ray cluster address (default: a local Ray)")
     p.set_defaults(run=run_study)
+    p = sub.add_parser("factors", help="what makes Single-DARTS stable: same or held-out data, together or "
+                       "in turn, softmax or sigmoid, every combination over seeds", parents=[run, lookup])
+    add_setting_flags(p, leave_out=("mode", "order", "seed", "budget", "activation"), preset="fashion")
+    p.add_argument("--seeds", type=int, default=8, help="seeds per cell (default 8)")
+    p.add_argument("--first-seed", type=int, default=200,
+                   help="run seeds FIRST_SEED..FIRST_SEED+SEEDS-1 (default 200: no tuning step saw them)")
+    p.add_argument("--workers", type=int, default=None, help="local processes at once (default: cores)")
+    p.add_argument("--summary", type=Path, default=None,
+                   help="where to write the summary JSON, with its tables beside it as .md (default: "
+                   f"OUT/factors.json); the optimizers: {', '.join(OPTIMIZERS)}")
+    p.set_defaults(run=run_factors)
     p = sub.add_parser("train", help="train a derived cell from scratch and test it", parents=[run, lookup])
     p.add_argument("--genotype", required=True, help="a NAS-Bench-201 string or a DARTS Genotype(...)")
     p.add_argument("--dataset", default="digits", choices=DATASETS, help="default: digits")

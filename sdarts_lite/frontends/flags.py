@@ -49,10 +49,11 @@ def field_comments(cls: type) -> dict[str, str]:
     return helps
 
 
-def add_setting_flags(p: argparse.ArgumentParser, leave_out: tuple[str, ...] = ()) -> None:
+def add_setting_flags(p: argparse.ArgumentParser, leave_out: tuple[str, ...] = (),
+                      preset: str = "digits") -> None:
     """``--preset``, then a flag per setting (but those in ``leave_out``), each defaulting to the preset's."""
-    p.add_argument("--preset", default="digits", choices=sorted(PRESETS),
-                   help="starting values (default: digits, the CPU demo); the flags below override them")
+    p.add_argument("--preset", default=preset, choices=sorted(PRESETS),
+                   help=f"starting values (default: {preset}); the flags below override them")
     group = p.add_argument_group("settings (default: the preset's)")
     for cls in (SearchConfig, Hyperparameters):
         hints, helps = typing.get_type_hints(cls), field_comments(cls)

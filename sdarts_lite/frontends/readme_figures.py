@@ -1,8 +1,9 @@
 """The README's figures, as PNG files: ``python -m sdarts_lite.frontends.readme_figures`` (``make
 figures``) writes them to ``assets/figures/``. Two come from the committed stability study
-(``STUDY``), two from a single-level and a bi-level search of the ``fashion`` preset with the same
-seed (side by side, about two minutes on two cores). plotly's static export (kaleido) draws them in
-the system's Chromium, with the plotly.js of the plotly package: nothing is downloaded.
+(``STUDY``), one from the committed factor study (``FACTORS``), two from a single-level and a
+bi-level search of the ``fashion`` preset with the same seed (side by side, about two minutes on two
+cores). plotly's static export (kaleido) draws them in the system's Chromium, with the plotly.js of
+the plotly package: nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from ..core.config import make_config
 from ..core.history import History
 from ..experiments.workers import side_by_side
 from ..pictures.cell_drawings import cell_graph, render
-from ..pictures.figures import collapse_figure, compare_figure, study_figure
+from ..pictures.figures import collapse_figure, compare_figure, factor_figure, study_figure
 
 STUDY = Path("assets/study-fashion/summary.json")  # the stability study the README shows
+FACTORS = Path("assets/factors-fashion/factors.json")  # and the factor study
 OUT = Path("assets/figures")
 RUNS = Path("runs/figures")  # where the two searches keep their histories
 # A fresh seed, never used for tuning: the confirmation study's first, fixed before any of its runs
@@ -44,10 +46,12 @@ def png(fig: go.Figure, path: Path, width: int = 1000) -> Path:
 
 
 def write_figures(out: Path = OUT, study: Path = STUDY, preset: str = "fashion", seed: int = SEED,
-                  runs: Path = RUNS, **overrides) -> list[Path]:
+                  runs: Path = RUNS, factors: Path = FACTORS, **overrides) -> list[Path]:
     """Every figure of the README into ``out``; ``overrides`` go on top of ``preset``."""
     out.mkdir(parents=True, exist_ok=True)
     summary = json.loads(study.read_text())
+    factor_fig = factor_figure(json.loads(factors.read_text()))
+    factor_fig.update_layout(title=f"{factor_fig.layout.title.text} ({factors})", margin=dict(t=90))
     histories = searches(preset, seed, runs, **overrides)
     source = f"preset {preset}, seed {seed}"
     trajectories = compare_figure(histories)
@@ -63,7 +67,7 @@ def write_figures(out: Path = OUT, study: Path = STUDY, preset: str = "fashion",
     kaleido.start_sync_server(path=os.environ.get("SDARTS_CHROMIUM"), mathjax=False, silence_warnings=True)
     try:
         return [png(trajectories, out / "trajectories.png"), png(collapse, out / "collapse.png"),
-                cells, png(study_fig, out / "study.png")]
+                cells, png(study_fig, out / "study.png"), png(factor_fig, out / "factors.png")]
     finally:
         kaleido.stop_sync_server(silence_warnings=True)
 
@@ -73,9 +77,10 @@ def main(argv: list[str] | None = None) -> None:
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--study", type=Path, default=STUDY, help="a study's summary.json")
+    parser.add_argument("--factors", type=Path, default=FACTORS, help="a factor study's factors.json")
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args(argv)
-    for path in write_figures(args.out, args.study, seed=args.seed):
+    for path in write_figures(args.out, args.study, seed=args.seed, factors=args.factors):
         print(f"{path}: {path.stat().st_size / 1000:.0f} KB")
 
 

@@ -1,11 +1,12 @@
-"""The control panel of notebook 02: pick an optimizer, press Run, watch alpha move.
+"""The control panel of notebook 02: pick an optimizer and a relaxation, press Run, watch alpha move.
 
 A ``SearchPanel`` runs ``search`` in a background thread, so the notebook stays responsive and
 Stop works while alpha trajectories grow live in a plotly ``FigureWidget``, and below them, epoch by
 epoch, lambda_max: how sharp the held-out loss is in alpha (``sharpness.py``).  It only reads the
 history that the search records; bad values are shown in the panel, never raised.  Given ``runs``
 (a study's folder), a panel keeps its runs where ``study`` would, and shows a finished run with the
-same settings at once instead of searching again, so notebooks share their searches.
+same settings at once instead of searching again, so notebooks share their searches (sigmoid runs
+in ``runs/sigmoid``, as the factor study keeps them apart).
 """
 
 from __future__ import annotations
@@ -34,18 +35,22 @@ from ..pictures.figures import (
 )
 
 OPTIMIZERS = {"single (Single-DARTS)": "single", "bi-level, 1st order (DARTS-V1)": "bilevel1",
-              "bi-level, 2nd order (DARTS-V2)": "bilevel2"}  # label -> optimizers.STUDY_MODES name
+              "bi-level, 2nd order (DARTS-V2)": "bilevel2",
+              "same batch, in turn (alternating)": "alternating",
+              "held-out batch, together (split_joint)": "split_joint"}  # label -> optimizers.STUDY_MODES name
+RELAXATIONS = {"softmax (DARTS)": "softmax", "sigmoid": "sigmoid"}  # label -> SearchConfig.activation
 DATA = {"Fashion-MNIST": "fashion", "8x8 digits (quick)": "laptop"}  # label -> the preset that searches it
 
 
 class SearchPanel(w.VBox):
     """Controls, a live alpha plot and a progress bar for one search on a preset: ``preset``, or
-    the one the data control picks (``DATA``); the arch lr and epochs fields start at its values.
+    the one the data control picks (``DATA``); the relaxation, arch lr and epochs fields start at its
+    values.
     ``runs``: the folder to keep runs in and reuse them from (``study``'s layout; None: keep none)."""
 
     def __init__(self, optimizer: str = "single (Single-DARTS)", preset: str = "fashion",
                  arch_lr: float | None = None, epochs: int | None = None, seed: int = 0, log_every: int = 0,
-                 runs: str | None = None, **search_kwargs):
+                 runs: str | None = None, relaxation: str | None = None, **search_kwargs):
         defaults = make_config(preset)
         # Sized so that two panels side by side fit JupyterLab's default width (560 px each).
         field = dict(layout=w.Layout(width="275px"), style={"description_width": "70px"})
@@ -56,6 +61,8 @@ class SearchPanel(w.VBox):
         self.arch_lr = w.FloatText(value=arch_lr or defaults.hyper.arch_lr, description="arch lr", **field)
         self.epochs = w.IntText(value=epochs or defaults.epochs, description="epochs", **field)
         self.seed = w.IntText(value=seed, description="seed", **field)
+        self.relaxation = w.Dropdown(options=list(RELAXATIONS.items()), description="relaxation",
+                                     value=relaxation or defaults.activation, **field)
         edges = get_space(defaults.space).edges
         self.edge = w.Dropdown(options=[("mean over edges", None)] +
                                [(f"edge {i}->{j}", e) for e, (i, j) in enumerate(edges)],
@@ -87,7 +94,7 @@ class SearchPanel(w.VBox):
         self.edge.observe(lambda _: self._redraw(), names="value")
         self.data.observe(lambda _: self._preset_changed(), names="value")
         super().__init__([w.HBox([self.data, self.optimizer]), w.HBox([self.arch_lr, self.epochs]),
-                          w.HBox([self.seed]),
+                          w.HBox([self.seed, self.relaxation]),
                           w.HBox([self.run_button, self.stop_button, self.progress, self.edge]),
                           self.status, self.figure, self.sharpness])
 
@@ -109,7 +116,7 @@ class SearchPanel(w.VBox):
         bad field)."""
         mode, order = STUDY_MODES[OPTIMIZERS[self.optimizer.value]]
         controls = dict(mode=mode, order=order, arch_lr=self.arch_lr.value, epochs=self.epochs.value,
-                        seed=self.seed.value, log_every=self.log_every)
+                        seed=self.seed.value, activation=self.relaxation.value, log_every=self.log_every)
         return make_config(self.preset, **{**self.settings, **controls})
 
     def run(self) -> None:
@@ -165,7 +172,8 @@ class SearchPanel(w.VBox):
         without ``runs``, or where a run with other settings is kept (that one is left alone)."""
         if self.runs is None:
             return None, None
-        out = run_folder(self.runs, OPTIMIZERS[self.optimizer.value], config.budget, config.seed)
+        runs = self.runs if config.activation == "softmax" else self.runs / config.activation
+        out = run_folder(runs, OPTIMIZERS[self.optimizer.value], config.budget, config.seed)
         try:
             return out, finished(config, out)
         except ValueError:
@@ -200,7 +208,8 @@ class SearchPanel(w.VBox):
         """A plain plotly figure of the last run, for exported notebooks."""
         if self.history is None:
             raise ValueError("no run yet: press Run (or call .run()) first")
-        return alpha_figure(self.history, self.edge.value, title=self.optimizer.value)
+        return alpha_figure(self.history, self.edge.value,
+                            title=f"{self.optimizer.value}, {self.history.config['activation']}")
 
 
 def side_by_side(*panels: SearchPanel) -> w.HBox:

@@ -2,8 +2,9 @@
 once, a dataset's images).
 
 Mixing weights are plotted as each operation's share of its edge's total weight
-(``history.shares``): the softmax weights themselves, and under the sigmoid relaxation, whose
-weights do not sum to 1, the same normalisation that ``History.param_free_share`` uses.
+(``History.shares``): the softmax weights themselves, and under the sigmoid relaxation, whose
+weights do not sum to 1, the same reading that ``History.param_free_share`` uses, without
+``none``, whose sigmoid weight never moves.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from ..analysis.measures import measures
-from ..core.history import History, shares
+from ..analysis.measures import LABELS, measures
+from ..core.history import History
 from ..core.spaces import REGISTRY, param_free_ops
 
 PARAM_FREE_COLOR = "#7b1fa2"
@@ -43,10 +44,10 @@ def alpha_series(history: History, edge: int | None = None) -> tuple[list[float]
         records += [(s.epoch + s.step / history.steps_per_epoch, s.alphas) for s in history.steps]
         records.sort(key=lambda r: r[0])
     xs = [x for x, _ in records]
-    series: dict[str, list[float]] = {op: [] for op in history.ops}
+    series: dict[str, list[float]] = {op: [] for op in history.learned_ops}
     for _, alphas in records:
-        rows = [shares(row) for row in (alphas if edge is None else [alphas[edge]])]
-        for k, op in enumerate(history.ops):
+        rows = history.shares(alphas if edge is None else [alphas[edge]])
+        for k, op in enumerate(history.learned_ops):
             series[op].append(sum(row[k] for row in rows) / len(rows))
     series["parameter-free"] = [sum(series[op][t] for op in param_free_ops() if op in series)
                                 for t in range(len(xs))]
@@ -209,6 +210,38 @@ def study_figure(summary: dict) -> go.Figure:
                                  jitter=0.4, pointpos=0, showlegend=False), row=1, col=2)
     fig.update_layout(template="plotly_white", height=420,
                       title=f"{summary['seeds']} seeds per mode")
+    return fig
+
+
+FACTOR_COLOURS = {"softmax": "#1f77b4", "sigmoid": "#ff7f0e"}
+
+
+def factor_figure(result: dict, measure: str = "param_free_share", label: str | None = None) -> go.Figure:
+    """A factor study at a glance, from its ``factors.json`` alone: on top the eight cells (four
+    optimizers under each relaxation), below each factor's two levels pooled over the other two
+    factors, titled with its main effect and permutation p; one dot per seed, a box per group."""
+    factors, runs = result["factors"], result["runs"]
+    effects = result["main_effects"]
+    label = label or LABELS[measure]
+    titles = ["each cell of the design: one dot per seed"] + [
+        f"{f}: {effects[f][measure]['effect']:+.3g} (p = {effects[f][measure]['p']:.2g})" for f in factors]
+    cols = len(factors)
+    fig = make_subplots(rows=2, cols=cols, specs=[[{"colspan": cols}] + [None] * (cols - 1), [{}] * cols],
+                        subplot_titles=titles, vertical_spacing=0.16, shared_yaxes=True)
+    for level in factors["relaxation"]:  # per optimizer, a box under each relaxation, side by side
+        group = [r for r in runs if r["levels"]["relaxation"] == level]
+        fig.add_trace(go.Box(x=[r["mode"] for r in group], y=[r[measure] for r in group], name=level,
+                             boxpoints="all", jitter=0.4, pointpos=0, marker_color=FACTOR_COLOURS[level]),
+                      row=1, col=1)
+    for col, (factor, levels) in enumerate(factors.items(), start=1):
+        fig.add_trace(go.Box(x=[r["levels"][factor] for r in runs], y=[r[measure] for r in runs],
+                             boxpoints="all", jitter=0.4, pointpos=0, marker_color="#616161",
+                             offsetgroup=factor, alignmentgroup=factor, showlegend=False), row=2, col=col)
+        fig.update_xaxes(categoryorder="array", categoryarray=levels, row=2, col=col)
+    fig.update_yaxes(title_text=label, col=1)
+    fig.update_layout(template="plotly_white", height=620, boxmode="group",
+                      title=f"{label}: {result['seeds']} seeds per cell, {len(runs) // 2} runs a side "
+                      "per factor")
     return fig
 
 

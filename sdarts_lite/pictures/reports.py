@@ -9,6 +9,7 @@ import json
 import os
 from pathlib import Path
 
+from ..analysis.measures import LABELS
 from ..core.history import History
 from .cell_drawings import show_cell
 from .figures import collapse_figure, compare_figure, diagnostics_figure
@@ -45,20 +46,9 @@ def write_study_report(summary: dict, histories: dict[str, list[History]], path:
     the contrasts with bi-level and their p-values; the trajectories and diagnostics of every
     seed; every derived genotype."""
     path = Path(path)
-    labels = {"param_free_edges": "parameter-free edges of the derived cell",
-              "param_free_share": "share of weight on parameter-free ops",
-              "decisiveness": "decisiveness (mean largest weight per edge)",
-              "valid_acc": "held-out accuracy of the supernet (%)",
-              "cifar10": "NAS-Bench-201 CIFAR-10 accuracy of the derived cell (%)",
-              "train_loss": "training loss (last epoch)",
-              "alpha_loss": "loss alpha learned from (last epoch)",
-              "alpha_grad_norm": "alpha's gradient norm (last epoch)",
-              "lambda_max": "lambda_max of the held-out loss's Hessian in alpha (last measured)",
-              "cifar10_es": "NAS-Bench-201 CIFAR-10 accuracy of the cell DARTS-ES keeps (%)",
-              "seconds": "seconds per run"}
     rows = ""
     for group, stats in summary["summary"].items():
-        for key, label in labels.items():
+        for key, label in LABELS.items():
             if key in stats:
                 s = stats[key]
                 rows += (f"<tr><td>{html.escape(group)}</td><td>{label}</td>"

@@ -2,17 +2,21 @@
 design run once on tiny searches."""
 
 import itertools
+import json
 
 import pytest
 
+from sdarts_lite import factor_figure
 from sdarts_lite.experiments.factors import (
     FACTORS,
     OPTIMIZERS,
-    factor_study,
+    factor_table,
     interactions,
     levels,
     main_effects,
+    save_factors,
 )
+from sdarts_lite.frontends.cli import main
 
 
 def records(value, seeds=8):
@@ -20,7 +24,7 @@ def records(value, seeds=8):
     out = []
     for mode, relaxation, seed in itertools.product(OPTIMIZERS, FACTORS["relaxation"], range(seeds)):
         lv = levels(mode, relaxation)
-        out.append({"levels": lv, "param_free_edges": value(lv, seed)})
+        out.append({"mode": mode, "levels": lv, "param_free_edges": value(lv, seed)})
     return out
 
 
@@ -59,12 +63,57 @@ def test_an_interaction_collapse_only_when_held_out_and_in_turn_is_found():
     assert pairs["data x relaxation"]["param_free_edges"]["interaction"] == pytest.approx(0.0, abs=1e-12)
 
 
-def test_the_whole_design_runs_once_on_tiny_searches(tmp_path, one_thread):
-    result = factor_study(seeds=1, first_seed=0, preset="digits", out=tmp_path, progress=False,
-                          epochs=1, C=2, N=1, sharpness_every=0, workers=1)
+def result_of(rs):
+    return {"preset": "fashion", "seeds": 8, "first_seed": 200, "factors": FACTORS, "optimizers": OPTIMIZERS,
+            "seconds": 1.0, "runs": rs, "main_effects": main_effects(rs, ["param_free_edges"]),
+            "interactions": interactions(rs, ["param_free_edges"])}
+
+
+def test_the_tables_and_the_figure_show_the_cells_and_effects_built_in(tmp_path):
+    """Collapse (6 edges) only in DARTS' corner under the softmax, 1 edge elsewhere: the tables show
+    that cell's mean and the effects worked out by hand: each side of a factor pools 32 runs, and
+    one side holds the 8 collapsed ones, so every main effect and interaction is 5 x 8 / 32 = 1.25."""
+    rs = records(lambda lv, s: 6.0 if (lv["data"], lv["schedule"], lv["relaxation"]) ==
+                 ("held-out", "in turn", "softmax") else 1.0)
+    for r in rs:
+        r["seconds"] = 10.0
+    result = result_of(rs)
+    table = factor_table(result)
+    assert "| bilevel1 | held-out | in turn | softmax | 6.00 |" in table
+    assert "| bilevel1 | held-out | in turn | sigmoid | 1.00 |" in table
+    assert "| data (same → held-out) | +1.25 (p = " in table
+    assert "| relaxation (softmax → sigmoid) | -1.25 (p = " in table
+    assert "| data x schedule | +1.25 (p = " in table and "| data x relaxation | -1.25 (p = " in table
+    path = save_factors(result, tmp_path / "f" / "factors.json", "python -m sdarts_lite factors --x")
+    saved = json.loads(path.read_text())
+    assert next(iter(saved)) == "command" and saved["command"] == "python -m sdarts_lite factors --x"
+    md = path.with_suffix(".md").read_text()
+    assert "Reproduce with: `python -m sdarts_lite factors --x`" in md and table in md
+    fig = factor_figure(result, "param_free_edges")
+    cells = {t.name: sorted(zip(t.x, t.y)) for t in fig.data if t.xaxis == "x"}
+    assert cells["softmax"] == sorted([(m, 6.0 if m == "bilevel1" else 1.0) for m in OPTIMIZERS] * 8)
+    assert cells["sigmoid"] == sorted([(m, 1.0) for m in OPTIMIZERS] * 8)
+    pooled = [t for t in fig.data if t.xaxis != "x"]
+    assert [sorted(set(t.x)) for t in pooled] == [sorted(v) for v in FACTORS.values()]
+    assert all(len(t.y) == 64 for t in pooled)
+    assert "+1.25 (p = " in fig.layout.annotations[1].text  # data's main effect, in its panel's title
+
+
+def test_the_command_runs_the_whole_design_on_tiny_searches_and_reuses_it(tmp_path, one_thread, capsys):
+    args = ["factors", "--preset", "digits", "--seeds", "1", "--first-seed", "0", "--epochs", "1", "--C", "2",
+            "--N", "1", "--sharpness-every", "0", "--workers", "1", "--quiet", "--out", str(tmp_path)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "data (same -> held-out): parameter-free edges" in out and "8 runs in" in out
+    result = json.loads((tmp_path / "factors.json").read_text())
+    assert result["command"] == "python -m sdarts_lite " + " ".join(args)
     assert len(result["runs"]) == 8
     assert {(r["mode"], r["levels"]["relaxation"]) for r in result["runs"]} == \
         set(itertools.product(OPTIMIZERS, FACTORS["relaxation"]))
     assert set(result["main_effects"]) == set(FACTORS) and len(result["interactions"]) == 3
     assert (tmp_path / "softmax" / "split_joint" / "seed0" / "history.json").is_file()
-    assert (tmp_path / "sigmoid" / "alternating-steps" / "seed0" / "history.json").is_file()
+    history = json.loads((tmp_path / "sigmoid" / "alternating-steps" / "seed0" / "history.json").read_text())
+    assert history["config"]["activation"] == "sigmoid" and history["config"]["mode"] == "alternating"
+    assert main([*args, "--summary", str(tmp_path / "again.json")]) == 0  # every run reused
+    again = json.loads((tmp_path / "again.json").read_text())
+    assert again["runs"] == result["runs"] and (tmp_path / "again.md").is_file()

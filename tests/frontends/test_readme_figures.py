@@ -1,7 +1,7 @@
 """``make figures``' code writes valid, small PNGs, and they are the figures the README shows.
 
 A tiny search stands in for the fashion preset's (seconds instead of minutes); the study's figures
-come from the committed summary as in ``make figures``.
+come from the committed summaries as in ``make figures``.
 """
 
 import os
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from sdarts_lite.frontends.readme_figures import STUDY, write_figures
+from sdarts_lite.frontends.readme_figures import FACTORS, STUDY, write_figures
 
 ROOT = Path(__file__).resolve().parents[2]
 if not (os.environ.get("SDARTS_CHROMIUM") or shutil.which("chromium") or shutil.which("google-chrome")):
@@ -21,8 +21,8 @@ if not (os.environ.get("SDARTS_CHROMIUM") or shutil.which("chromium") or shutil.
 
 def test_figures_are_small_valid_pngs_and_the_ones_the_readme_shows(tmp_path, one_thread):
     paths = write_figures(tmp_path / "figures", ROOT / STUDY, preset="digits", runs=tmp_path / "runs",
-                          epochs=2, C=4)
-    assert len(paths) == 4
+                          factors=ROOT / FACTORS, epochs=2, C=4)
+    assert len(paths) == 5
     for path in paths:
         with Image.open(path) as image:
             image.verify()  # chunk structure and checksums

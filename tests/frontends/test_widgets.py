@@ -121,3 +121,24 @@ def test_panels_keep_their_runs_where_a_study_does_and_show_a_finished_one_at_on
     other.run()
     assert other.wait().config["hyper"]["arch_lr"] == 1e-2 and "kept in" not in other.status.value
     assert (folder / "history.json").stat().st_mtime_ns == modified
+
+
+def test_the_relaxation_control_runs_a_sigmoid_search_kept_apart_where_the_factor_study_keeps_it(tmp_path):
+    """Sigmoid runs go to ``runs/sigmoid`` (the factor study's layout, found there finished); their
+    plot leaves out ``none``, whose sigmoid weight never moves."""
+    settings = dict(preset="laptop", optimizer="same batch, in turn (alternating)", relaxation="sigmoid",
+                    epochs=2, seed=3, C=4, N=1, runs=tmp_path)
+    panel = SearchPanel(**settings)
+    assert panel.relaxation.value == "sigmoid" and SearchPanel(preset="laptop").relaxation.value == "softmax"
+    panel.run()
+    h = panel.wait()
+    assert h.config["activation"] == "sigmoid" and h.config["mode"] == "alternating"
+    assert (tmp_path / "sigmoid" / "alternating-steps" / "seed3" / "history.json").is_file()
+    assert not (tmp_path / "alternating-steps").exists()
+    names = {t.name for t in panel.figure.data}
+    assert "none" not in names and {"skip_connect", "parameter-free"} <= names
+    _, runs = study(["alternating"], seeds=1, first_seed=3, preset="laptop", out=tmp_path / "sigmoid",
+                    budgets=["steps"], activation="sigmoid", epochs=2, C=4, N=1, progress=False)
+    assert runs["alternating-steps"][0].to_dict() == h.to_dict()
+    panel.relaxation.value = "softmax"
+    assert panel.config().activation == "softmax"

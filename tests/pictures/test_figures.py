@@ -71,17 +71,25 @@ def test_step_records_sit_at_their_place_within_the_epoch():
 
 def test_sigmoid_weights_are_plotted_and_measured_as_shares_of_the_edge():
     """Sigmoid rows do not sum to 1: plots and measures read each weight as its share of the row,
-    one definition for both."""
+    one definition for both, and leave out ``none``, whose sigmoid weight never moves (0.5 here,
+    which counted would put 0.5 / 3 on parameter-free operations that no search chose)."""
     h = history([0.2, 0.6])
-    for r in h.epochs:
-        r.alphas = [[2 * w + 0.1 for w in row] for row in r.alphas]  # sum 2.5: each share is (2w + 0.1) / 2.5
+    h.config["activation"] = "sigmoid"
+    for r in h.epochs:  # none 0.5; the others 2w + 0.1, summing to 2.4: each share is (2w + 0.1) / 2.4
+        r.alphas = [[0.5] + [2 * w + 0.1 for w in row[1:]] for row in r.alphas]
     _, series = alpha_series(h)
-    assert [round(y, 9) for y in series["skip_connect"]] == [0.2, 0.52]
+    assert "none" not in series and h.learned_ops == ["skip_connect", "nor_conv_1x1", "nor_conv_3x3",
+                                                      "avg_pool_3x3"]
+    assert [round(y, 9) for y in series["skip_connect"]] == [round(0.5 / 2.4, 9), round(1.3 / 2.4, 9)]
     assert [round(y, 9) for y in series["parameter-free"]] == [round(s, 9) for s in h.param_free_share()]
-    # none, skip_connect, avg_pool_3x3: (0.1 + 2w + 0.1 + 0.1) / 2.5
-    assert [round(y, 9) for y in series["parameter-free"]] == [0.28, 0.60]
+    # skip_connect, avg_pool_3x3: (2w + 0.1 + 0.1) / 2.4
+    assert [round(y, 9) for y in series["parameter-free"]] == [round(0.6 / 2.4, 9), round(1.4 / 2.4, 9)]
+    assert [round(d, 9) for d in h.decisiveness()] == [round(1.7 / 2.4, 9), round(1.3 / 2.4, 9)]
     title = alpha_figure(h).layout.yaxis.title.text
     assert title == WEIGHT_AXIS and "share" in title and "softmax" not in title
+    h.config["activation"] = "softmax"  # under the softmax none is read like any operation
+    assert "none" in alpha_series(h)[1]
+    assert round(h.param_free_share()[0], 9) == round((0.5 + 0.5 + 0.1) / 2.9, 9)
 
 
 def test_study_figure_shows_every_seed_of_every_mode():
