@@ -16,6 +16,7 @@ This file is the public API: everything a notebook or a script needs, by one nam
 """
 
 from .analysis.measures import summary_lines
+from .analysis.indicator import sharpness_indicator
 from .analysis.stats import permutation_test
 from .base.device import default_device
 from .core.config import PRESETS, SearchConfig, make_config
@@ -73,7 +74,7 @@ __all__ = [
     "search", "search_data", "SearchConfig", "PRESETS", "make_config", "default_device", "evaluate",
     "History", "EpochRecord", "StepRecord", "study", "StudyResult", "histories", "summary_lines", "sweep",
     "factor_study", "FACTORS",
-    "TARGETS", "ACCURACY_TARGETS", "target_rows", "permutation_test",
+    "TARGETS", "ACCURACY_TARGETS", "target_rows", "permutation_test", "sharpness_indicator",
     # why collapse happens: the held-out loss's sharpness in alpha, and DARTS-ES
     "Sharpness", "early_stop_epoch",
     # evaluating derived cells

@@ -16,6 +16,7 @@ from ..data.images import DATASETS, check_batch_size, check_image_size, check_su
 from .hyperparameters import Hyperparameters
 from .mixing import ACTIVATIONS
 from .optimizers import MODES, ORDERS
+from .sharpness import EXACT_LIMIT
 from .spaces import REGISTRY, get_space
 
 BUDGETS = ("epochs", "steps")
@@ -47,6 +48,10 @@ class SearchConfig:
                                   # (as many steps per epoch, of as many images, as bi-level takes)
     sharpness_every: int = 1      # lambda_max of the held-out loss's Hessian in alpha every so many
                                   # epochs (0: never; sharpness.py)
+    sharpness_size: int = 512     # lambda_max on the first so many held-out images (all, if fewer),
+                                  # batch_size at a time: one fixed sample, large enough for little noise
+    sharpness_spectrum: bool = False  # with lambda_max, every eigenvalue, from the exact Hessian (at most
+                                      # 64 alphas: nb201's 30 products, not Lanczos's few; notebook 08)
     early_stop: bool = False      # DARTS-ES: stop once lambda_max has grown too fast, keep the cell of
                                   # 5 epochs before (needs sharpness_every=1)
     seed: int = 0                 # seeds the weights, alpha and the batches
@@ -58,7 +63,8 @@ class SearchConfig:
 
     def validate(self) -> SearchConfig:
         """Refuse values no search can run with, naming the field."""
-        for name in ("space", "mode", "order", "dataset", "activation", "budget", "early_stop"):
+        for name in ("space", "mode", "order", "dataset", "activation", "budget", "early_stop",
+                     "sharpness_spectrum"):
             one_of(name, getattr(self, name), choices(name))
         size = check_image_size(self.dataset, self.image_size)
         check_subset_size("search_size", self.search_size, self.dataset)
@@ -73,13 +79,18 @@ class SearchConfig:
         check_batch_size(self.batch_size, size)
         non_negative_int("log_every", self.log_every)
         non_negative_int("sharpness_every", self.sharpness_every)
+        positive_int("sharpness_size", self.sharpness_size)
+        space = get_space(self.space)
+        if self.sharpness_spectrum and len(space.edges) * len(space.ops) > EXACT_LIMIT:
+            raise ValueError(f"sharpness_spectrum: the exact Hessian takes at most {EXACT_LIMIT} alphas; "
+                             f"{self.space} has {len(space.edges) * len(space.ops)}")
         if self.early_stop and self.sharpness_every != 1:
             raise ValueError(f"early_stop: needs lambda_max at every epoch (sharpness_every=1), got "
                              f"sharpness_every={self.sharpness_every}")
         seed_value("seed", self.seed)
         if not isinstance(self.hyper, Hyperparameters):
             raise ValueError(f"hyper: must be a Hyperparameters, got {type(self.hyper).__name__}")
-        get_space(self.space).check(self.N, size)
+        space.check(self.N, size)
         return self
 
     def to_dict(self) -> dict:
@@ -102,7 +113,8 @@ class SearchConfig:
 def choices(name: str) -> tuple | None:
     """The values a setting allows, where it allows a fixed set."""
     return {"space": tuple(REGISTRY), "mode": MODES, "order": ORDERS, "dataset": DATASETS,
-            "activation": ACTIVATIONS, "budget": BUDGETS, "early_stop": (True, False)}.get(name)
+            "activation": ACTIVATIONS, "budget": BUDGETS, "early_stop": (True, False),
+            "sharpness_spectrum": (True, False)}.get(name)
 
 
 RENAMED = {"curvature": "sharpness_every"}  # settings renamed since histories were first written (issue 23)
@@ -140,16 +152,18 @@ PRESETS: dict[str, dict] = {
     # The laptop setting of the stability study, frozen from the sweep on seeds 0-2
     # (assets/sweep-stage1.md, sweep-stage2.md):
     # alpha's learning rate at 3e-2 for 40 epochs, and single-level given bi-level's step count
-    # (budget "steps").  lambda_max every 5th epoch (each costs 2-3.5 epochs here; sharpness.py).
+    # (budget "steps").  lambda_max every 5th epoch, on 64 held-out digits (as in assets/study-laptop).
     "laptop": dict(dataset="digits", C=8, N=1, epochs=40, batch_size=64, arch_lr=3e-2, augment=0,
-                   budget="steps", sharpness_every=5),
+                   budget="steps", sharpness_every=5, sharpness_size=64),
     # The lesson: Fashion-MNIST, 6,000 search images at 12x12, the laptop supernet, alpha's learning
     # rate 1e-1 without weight decay.  Frozen from the sweep on seeds 0-2 (assets/sweep-fashion-
     # stage1.md to stage3.md), confirmed on seeds 100-109 (assets/study-fashion).  Single-level gets
     # bi-level's step count (budget "steps"); the held-out accuracy on a fixed 2,000 of the 10,000
-    # test images (all of them cost a third of an epoch); lambda_max every 5th epoch.
+    # test images (all of them cost a third of an epoch); lambda_max every epoch, on the first 512 of them
+    # (the size benchmarks/sharpness_noise.py chose on seed 0; assets/sharpness-noise.md).
     "fashion": dict(dataset="fashion", image_size=12, search_size=6000, test_size=2000, C=8, N=1, epochs=30,
-                    batch_size=64, arch_lr=1e-1, arch_weight_decay=0.0, budget="steps", sharpness_every=5),
+                    batch_size=64, arch_lr=1e-1, arch_weight_decay=0.0, budget="steps", sharpness_every=1,
+                    sharpness_size=512),
     # The DARTS CNN space (N = cells in all, reductions at N//3 and 2N//3; DARTS' weight decay):
     # the paper's CIFAR-10 search, and a small CPU one on digits.
     "darts-cifar10": dict(space="darts", dataset="cifar10", C=16, N=8, epochs=50, batch_size=64,

@@ -63,7 +63,9 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
     out = Path(out) if out is not None else None
     if resume:
         resume_from(out, config, model, opt, gen, history)
-    sharpness = Sharpness([next(iter(Batches(data.test_x, data.test_y, data, config.batch_size)))], device)
+    n = config.sharpness_size
+    sharpness = Sharpness(Batches(data.test_x[:n], data.test_y[:n], data, config.batch_size), device,
+                          spectrum=config.sharpness_spectrum)
     steps = history.steps_per_epoch = min(len(stream) for stream in streams)
     bar = tqdm(total=config.epochs * steps, initial=len(history.epochs) * steps, disable=not progress,
                desc=config.mode + (str(config.order) if config.mode == "bilevel" else ""), unit="step",

@@ -92,7 +92,7 @@ class Sharpness:
     with ``spectrum`` (and up to ``EXACT_LIMIT`` alphas) from the exact Hessian with every
     eigenvalue, else by Lanczos, each call started from the last call's eigenvector."""
 
-    def __init__(self, batches: Iterable[Batch], device: torch.device | str = "cpu", spectrum: bool = True):
+    def __init__(self, batches: Iterable[Batch], device: torch.device | str = "cpu", spectrum: bool = False):
         self.batches = [(x.to(device), y.to(device)) for x, y in batches]
         self.spectrum = spectrum
         self.vector: np.ndarray | None = None  # the last top eigenvector: the next call's start

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call
 
-from sdarts_lite import History, search, supernet
+from sdarts_lite import History, load_dataset, make_config, search, supernet
 from sdarts_lite.core.sharpness import (
     Sharpness,
     early_stop_epoch,
@@ -65,7 +65,7 @@ def test_measuring_changes_nothing_in_the_model_or_the_search():
     net, batches = tiny()
     net.float()
     before = {k: v.clone() for k, v in net.state_dict().items()}
-    lam, spectrum = Sharpness([(x.float(), y) for x, y in batches])(net)
+    lam, spectrum = Sharpness([(x.float(), y) for x, y in batches], spectrum=True)(net)
     assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())  # BN statistics put back
     assert all(p.grad is None for p in net.parameters())
     assert len(spectrum) == 30 and spectrum == sorted(spectrum) and lam == spectrum[-1]
@@ -132,11 +132,41 @@ def test_lanczos_finds_the_largest_eigenvalue_not_the_largest_in_magnitude():
 
 def test_sharpness_without_the_spectrum_matches_the_exact_value_and_starts_warm():
     net, batches = tiny()
-    exact, spectrum = Sharpness(batches)(net)
-    lanczos = Sharpness(batches, spectrum=False)
+    exact, spectrum = Sharpness(batches, spectrum=True)(net)
+    lanczos = Sharpness(batches)
     first, none = lanczos(net)
     cold = lanczos.products
     second, _ = lanczos(net)
     assert none is None and len(spectrum) == 30
     assert first == pytest.approx(exact, rel=1e-3) and second == pytest.approx(exact, rel=1e-3)
     assert lanczos.products <= cold < 30  # fewer products than the exact Hessian's 30
+
+
+def test_a_search_measures_on_its_first_sharpness_size_held_out_images_within_1_percent_by_lanczos(tmp_path):
+    """Lanczos, warm-started from epoch to epoch, against the exact spectrum of the same searches
+    (measuring changes nothing, so both see the same weights); the exact value recomputed from the
+    final checkpoint on the held-out images taken by hand."""
+    settings = dict(preset="digits", mode="bilevel", C=4, N=1, epochs=4, sharpness_every=1, sharpness_size=96,
+                    batch_size=32, progress=False)
+    exact = search(sharpness_spectrum=True, out=tmp_path, **settings)
+    lanczos = search(**settings)
+    assert all(len(r.eigenvalues) == 30 and r.eigenvalues[-1] == r.lambda_max for r in exact.epochs)
+    assert all(r.eigenvalues is None for r in lanczos.epochs)
+    for by_eigh, by_lanczos in zip(exact.epochs, lanczos.epochs):
+        assert by_lanczos.lambda_max == pytest.approx(by_eigh.lambda_max, rel=1e-2)
+    data = load_dataset("digits")
+    net = supernet("nb201", 4, 1, data.num_classes, data.in_channels, data.image_size)
+    net.load_state_dict(torch.load(tmp_path / "checkpoint.pt", weights_only=False)["model"])
+    mean, std = (torch.tensor(v).view(1, -1, 1, 1) * 255 for v in (data.mean, data.std))
+    x, y = (data.test_x[:96].float() - mean) / std, data.test_y[:96]
+    again, _ = Sharpness(zip(x.split(32), y.split(32)), spectrum=True)(net)
+    assert again == pytest.approx(exact.epochs[-1].lambda_max, rel=1e-5)
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(preset="darts-digits", sharpness_spectrum=True), "at most 64 alphas; darts has 224"),
+    (dict(preset="digits", sharpness_size=0), "sharpness_size: must be a positive integer"),
+])
+def test_the_sharpness_sample_and_spectrum_are_checked_when_a_config_is_made(settings, message):
+    with pytest.raises(ValueError, match=message):
+        make_config(**settings)

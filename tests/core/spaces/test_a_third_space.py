@@ -127,7 +127,7 @@ def toy_space():
 @pytest.mark.parametrize("mode", ["single", "bilevel"])
 def test_a_registered_toy_space_is_searched_for_an_epoch(toy_space, mode, tmp_path, one_thread):
     h = sl.search(preset="digits", space="toy", mode=mode, C=4, N=1, epochs=1, sharpness_every=1,
-                  out=tmp_path, progress=False)
+                  sharpness_spectrum=True, out=tmp_path, progress=False)
     assert h.ops == list(OPS) and h.edges == [[0, 1]]
     assert len(h.epochs) == 1 and len(h.epochs[0].alphas) == 1 and len(h.epochs[0].alphas[0]) == 2
     assert h.epochs[0].alpha_step > 0  # alpha moved
