@@ -15,8 +15,8 @@ The package in layers, each importing only from those above it in this list:
 This file is the public API: everything a notebook or a script needs, by one name.
 """
 
-from .analysis.measures import summary_lines
 from .analysis.indicator import sharpness_indicator
+from .analysis.measures import summary_lines
 from .analysis.stats import permutation_test
 from .base.device import default_device
 from .core.config import PRESETS, SearchConfig, make_config

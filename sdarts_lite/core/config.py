@@ -48,8 +48,8 @@ class SearchConfig:
                                   # (as many steps per epoch, of as many images, as bi-level takes)
     sharpness_every: int = 1      # lambda_max of the held-out loss's Hessian in alpha every so many
                                   # epochs (0: never; sharpness.py)
-    sharpness_size: int = 512     # lambda_max on the first so many held-out images (all, if fewer),
-                                  # batch_size at a time: one fixed sample, large enough for little noise
+    sharpness_size: int = 512     # lambda_max on the first so many held-out images (all, if fewer; at
+                                  # least 2), batch_size at a time: one fixed sample, for little noise
     sharpness_spectrum: bool = False  # with lambda_max, every eigenvalue, from the exact Hessian (at most
                                       # 64 alphas: nb201's 30 products, not Lanczos's few; notebook 08)
     early_stop: bool = False      # DARTS-ES: stop once lambda_max has grown too fast, keep the cell of
@@ -79,7 +79,7 @@ class SearchConfig:
         check_batch_size(self.batch_size, size)
         non_negative_int("log_every", self.log_every)
         non_negative_int("sharpness_every", self.sharpness_every)
-        positive_int("sharpness_size", self.sharpness_size)
+        positive_int("sharpness_size", self.sharpness_size, minimum=2)
         space = get_space(self.space)
         if self.sharpness_spectrum and len(space.edges) * len(space.ops) > EXACT_LIMIT:
             raise ValueError(f"sharpness_spectrum: the exact Hessian takes at most {EXACT_LIMIT} alphas; "
@@ -121,9 +121,17 @@ RENAMED = {"curvature": "sharpness_every"}  # settings renamed since histories w
 
 
 def saved_settings(d: dict) -> dict:
-    """Every setting of a saved config by its name now: ``hyper`` unfolded, old names renamed."""
+    """Every setting of a saved config by its name now: ``hyper`` unfolded, old names renamed, and
+    lambda_max measured as before issue 25 where the config does not say: on the first batch, with
+    the exact spectrum wherever it could be had."""
     flat = {**{k: v for k, v in d.items() if k != "hyper"}, **d.get("hyper", {})}
-    return {RENAMED.get(k, k): v for k, v in flat.items()}
+    flat = {RENAMED.get(k, k): v for k, v in flat.items()}
+    if "sharpness_size" not in flat:
+        flat["sharpness_size"] = flat.get("batch_size", SearchConfig.batch_size)
+    if "sharpness_spectrum" not in flat:
+        space = get_space(flat.get("space", SearchConfig.space))
+        flat["sharpness_spectrum"] = len(space.edges) * len(space.ops) <= EXACT_LIMIT
+    return flat
 
 
 HYPER = tuple(f.name for f in fields(Hyperparameters))

@@ -27,7 +27,7 @@ from .config import SearchConfig, build, make_config
 from .held_out import evaluate
 from .history import EpochRecord, History, StepRecord
 from .optimizers import Optimizer, StepResult, make_optimizer
-from .sharpness import ES_RATIO, Sharpness, early_stop_epoch
+from .sharpness import ES_RATIO, Sharpness, early_stop_epoch, held_out_sample
 from .supernet import Supernet, supernet
 
 
@@ -63,8 +63,7 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
     out = Path(out) if out is not None else None
     if resume:
         resume_from(out, config, model, opt, gen, history)
-    n = config.sharpness_size
-    sharpness = Sharpness(Batches(data.test_x[:n], data.test_y[:n], data, config.batch_size), device,
+    sharpness = Sharpness(held_out_sample(data, config.sharpness_size, config.batch_size), device,
                           spectrum=config.sharpness_spectrum)
     steps = history.steps_per_epoch = min(len(stream) for stream in streams)
     bar = tqdm(total=config.epochs * steps, initial=len(history.epochs) * steps, disable=not progress,

@@ -158,6 +158,8 @@ SETTINGS = {  # field -> (ordinary values, values at and beyond the edges)
                 st.one_of(INT_EDGES, WRONG_TYPE, st.sampled_from([7, 8, 11, 12, 31]))),
     "budget": choice(BUDGETS),
     "sharpness_every": integer(st.integers(0, 2)),
+    "sharpness_size": integer(st.integers(2, 600), 10**6),
+    "sharpness_spectrum": boolean(False),
     "early_stop": boolean(False),
     "seed": integer(st.integers(0, 2**32 - 1), 2**32 - 1, 2**32),
     "log_every": integer(st.integers(0, 3)),
@@ -200,7 +202,8 @@ ORDINARY = dict(space="nb201", mode="single", order=1, dataset="digits", image_s
                 test_size=None, C=2, N=1, epochs=1,
                 batch_size=16, w_lr=0.025, w_lr_min=0.001, momentum=0.9, nesterov=True, w_weight_decay=5e-4,
                 grad_clip=5.0, arch_lr=3e-3, arch_betas=(0.5, 0.999), arch_weight_decay=1e-3,
-                activation="softmax", augment=None, budget="epochs", sharpness_every=0, early_stop=False,
+                activation="softmax", augment=None, budget="epochs", sharpness_every=0, sharpness_size=512,
+                sharpness_spectrum=False, early_stop=False,
                 seed=0, log_every=1)
 
 

@@ -22,8 +22,7 @@ from sdarts_lite.core.checkpoint import load_checkpoint
 from sdarts_lite.core.config import make_config
 from sdarts_lite.core.history import History
 from sdarts_lite.core.optimizers import make_optimizer
-from sdarts_lite.core.sharpness import Sharpness
-from sdarts_lite.data.batches import Batches
+from sdarts_lite.core.sharpness import Sharpness, held_out_sample
 from sdarts_lite.data.images import load_dataset
 
 TINY = dict(preset="digits", C=4, N=1, epochs=2, batch_size=64, sharpness_every=1, progress=False)
@@ -78,16 +77,18 @@ def test_a_compiled_step_has_the_eager_loss_and_gradients(mode):
 
 def test_lambda_max_of_a_compiled_search_is_that_of_its_weights(tmp_path):
     """lambda_max is measured eagerly: the number a compiled search records is the one its
-    weights give when measured again by an eager supernet on the same held-out batch."""
-    history = search(mode="single", compile=True, out=tmp_path, **TINY)
-    config = make_config(**{k: v for k, v in TINY.items() if k != "progress"}, mode="single")
+    weights give when measured again by an eager supernet on the same held-out sample (exactly, so
+    that no warm start tells them apart)."""
+    history = search(mode="single", compile=True, out=tmp_path, sharpness_spectrum=True, **TINY)
+    config = make_config(**{k: v for k, v in TINY.items() if k != "progress"}, mode="single",
+                         sharpness_spectrum=True)
     data = load_dataset(config.dataset)
     model = supernet(config.space, config.C, config.N, data.num_classes, data.in_channels, data.image_size)
     opt = make_optimizer(config.mode, model, config.epochs)
     load_checkpoint(tmp_path / "checkpoint.pt", config, model, opt, torch.Generator(),
                     History(config=history.config))
-    held_out = next(iter(Batches(data.test_x, data.test_y, data, config.batch_size)))
-    again, _ = Sharpness([held_out])(model)
+    held_out = held_out_sample(data, config.sharpness_size, config.batch_size)
+    again, _ = Sharpness(held_out, spectrum=True)(model)
     assert again == pytest.approx(history.epochs[-1].lambda_max, rel=1e-5)
 
 

