@@ -81,9 +81,9 @@ class SearchConfig:
         non_negative_int("sharpness_every", self.sharpness_every)
         positive_int("sharpness_size", self.sharpness_size, minimum=2)
         space = get_space(self.space)
-        if self.sharpness_spectrum and len(space.edges) * len(space.ops) > EXACT_LIMIT:
+        if self.sharpness_spectrum and space.num_alphas > EXACT_LIMIT:
             raise ValueError(f"sharpness_spectrum: the exact Hessian takes at most {EXACT_LIMIT} alphas; "
-                             f"{self.space} has {len(space.edges) * len(space.ops)}")
+                             f"{self.space} has {space.num_alphas}")
         if self.early_stop and self.sharpness_every != 1:
             raise ValueError(f"early_stop: needs lambda_max at every epoch (sharpness_every=1), got "
                              f"sharpness_every={self.sharpness_every}")
@@ -130,7 +130,7 @@ def saved_settings(d: dict) -> dict:
         flat["sharpness_size"] = flat.get("batch_size", SearchConfig.batch_size)
     if "sharpness_spectrum" not in flat:
         space = get_space(flat.get("space", SearchConfig.space))
-        flat["sharpness_spectrum"] = len(space.edges) * len(space.ops) <= EXACT_LIMIT
+        flat["sharpness_spectrum"] = space.num_alphas <= EXACT_LIMIT
     return flat
 
 

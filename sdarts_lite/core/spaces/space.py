@@ -32,5 +32,10 @@ class SearchSpace:
     recipe: dict                         # training from scratch: SGD lr, nesterov, weight_decay; depth
     extras: bool = False                 # whether its networks take an auxiliary head and drop path
 
+    @property
+    def num_alphas(self) -> int:
+        """How many numbers alpha holds: one per edge and operation."""
+        return len(self.edges) * len(self.ops)
+
     def __str__(self) -> str:
         return self.name
