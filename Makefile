@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONHASHSEED := 0
 
-.PHONY: setup data demo test test-notebooks test-browser lint bench notebooks figures book clean
+.PHONY: setup data demo test test-notebooks test-browser lint bench notebooks figures book gallery clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -50,14 +50,17 @@ bench: $(STAMP)  ## search-step timings against xautodl's, and what lambda_max c
 	$(PY) benchmarks/search_step.py --digits --repeats 3
 	$(PY) benchmarks/sharpness.py
 
-notebooks: $(STAMP)  ## execute the notebooks, keep only the outputs nbval checks
+notebooks: $(STAMP)  ## execute the notebooks in order from no kept runs, keep only the outputs nbval checks, time them (assets/times.json)
 	$(PY) -m sdarts_lite.frontends.notebook_outputs
 
-figures: $(STAMP)  ## the README's figures, assets/figures/*.png (two laptop searches, the committed study)
+figures: $(STAMP)  ## the README's figures (assets/figures/*.png: two fashion searches, the committed studies) and its generated numbers
 	$(PY) -m sdarts_lite.frontends.readme_figures
 
-book: $(STAMP)  ## every notebook executed, rendered to build/book/ (BOOK_EXECUTE=0: from the last build's executed copies)
+book: $(STAMP)  ## every notebook executed, rendered to build/book/ with docs/ (BOOK_EXECUTE=0: from the last build's executed copies)
 	$(PY) -m sdarts_lite.frontends.book $(if $(filter 0,$(BOOK_EXECUTE)),--no-execute) $(BOOK_FLAGS)
+
+gallery: $(STAMP)  ## the book, and every notebook's figures drawn into notebooks/figures/ (committed, for readers of the repository)
+	$(PY) -m sdarts_lite.frontends.book $(if $(filter 0,$(BOOK_EXECUTE)),--no-execute) --gallery
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check sdarts_lite tests benchmarks

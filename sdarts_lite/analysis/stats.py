@@ -41,3 +41,14 @@ def permutation_test(a: list[float], b: list[float], statistic: str = "mean") ->
                                     permutation_type="independent", vectorized=True,
                                     n_resamples=EXACT_LIMIT, alternative="greater", random_state=0)
     return float(result.pvalue)
+
+
+def bootstrap_interval(values: list[float], level: float = 0.95,
+                       resamples: int = 10_000) -> tuple[float, float]:
+    """A percentile bootstrap interval of the mean of ``values`` (seed 0, so it is the same on every
+    machine): resample the seeds with replacement, and read the middle ``level`` of the means."""
+    if len(set(values)) < 2:
+        return float(values[0]), float(values[0])
+    result = stats.bootstrap((np.asarray(values, float),), np.mean, confidence_level=level,
+                             method="percentile", n_resamples=resamples, vectorized=True, random_state=0)
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)

@@ -4,17 +4,21 @@ plotly package beside the pages, math becomes MathML, and widgets are drawn from
 plain HTML (a FigureWidget as a plain plotly figure of its last data).
 
 ``python -m sdarts_lite.frontends.book`` (``make book``) executes every notebook, keeps the executed
-copies in ``build/executed/`` and writes ``build/book/``; ``--no-execute`` renders from the kept
-copies; ``--check`` fails when a cell marked ``# NBVAL_CHECK_OUTPUT`` prints other than its
-committed output.
+copies in ``build/executed/`` and writes ``build/book/``, with the reference pages of ``docs/``
+beside them; ``--no-execute`` renders from the kept copies; ``--check`` fails when a cell marked
+``# NBVAL_CHECK_OUTPUT`` prints other than its committed output; ``--gallery`` also writes every
+figure and cell drawing of the executed notebooks to ``notebooks/figures/`` (``make gallery``), so
+that a reader browsing the repository sees them (committed notebooks keep only checked outputs).
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
 import html
 import json
+import os
 import re
 import shutil
 import sys
@@ -28,6 +32,7 @@ from jinja2 import DictLoader
 from latex2mathml.converter import convert as tex_to_mathml
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
+from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
 PLOTLY = "application/vnd.plotly.v1+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -160,9 +165,86 @@ def title(nb: nbformat.NotebookNode, path: Path) -> str:
     return path.stem
 
 
-def build(notebooks: list[Path], out: Path, executed: Path, run: bool = True, check: bool = False) -> None:
-    """``out``: an index page and one page per notebook, from executed copies in ``executed`` (made
-    first when ``run``).  ``check``: fail when a checked output differs from the committed one."""
+def doc_page(path: Path, nav: str) -> str:
+    """A ``docs/`` page as HTML: links to other pages and to notebooks point at their book pages."""
+    text = re.sub(r"\]\((?:\.\./notebooks/)?(\w+)\.(?:md|ipynb)", r"](\1.html", path.read_text())
+    body = markdown2html_mistune(with_mathml(text))
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(path.stem)}</title></head>"
+            "<body style='font-family:sans-serif;max-width:60em;margin:1em auto'>"
+            f"<nav class='book'>{nav}</nav>"
+            f"{body}</body></html>")
+
+
+def source_hash(path: Path) -> str:
+    """A notebook's cells' sources, hashed: what a gallery was drawn from."""
+    nb = nbformat.read(path, as_version=4)
+    return hashlib.sha256("\n".join(c.source for c in nb.cells).encode()).hexdigest()[:16]
+
+
+def figures_of(nb: nbformat.NotebookNode) -> list[tuple[str, str, object]]:
+    """Each figure an executed notebook shows, in order: (heading above it, "png" or "svg", the
+    figure): plotly figures, FigureWidgets at their last state, and SVG drawings."""
+    heading, found = "", []
+    widgets = nb.metadata.get("figure_widgets", {})
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            heading = next((line.lstrip("#").strip() for line in cell.source.splitlines()
+                            if line.startswith("#")), heading)
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if PLOTLY in data:
+                found.append((heading, "png", data[PLOTLY]))
+            elif "image/svg+xml" in data:
+                found.append((heading, "svg", data["image/svg+xml"]))
+            elif WIDGET_VIEW in data:
+                state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+                inside = descendants(data[WIDGET_VIEW]["model_id"], state)
+                found += [(heading, "png", widgets[m]) for m in inside if m in widgets]
+    return found
+
+
+def descendants(model_id: str, state: dict) -> list[str]:
+    """A widget and the widgets inside it, in order."""
+    children = state.get(model_id, {}).get("state", {}).get("children", [])
+    return [model_id] + [d for c in children for d in descendants(c.removeprefix("IPY_MODEL_"), state)]
+
+
+def gallery(books: list[tuple[Path, nbformat.NotebookNode]], out: Path) -> None:
+    """Every figure of the executed notebooks as files in ``out``, listed in ``out/README.md`` under
+    each notebook's title, with the hash of the sources they were drawn from (a test compares it)."""
+    import kaleido
+
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*_*.*"):
+        old.unlink()
+    lines = ["# Every notebook's figures", "",
+             "What each notebook shows when run top to bottom, drawn by `make gallery` from the book's "
+             "executed notebooks (committed notebooks keep only the outputs CI checks). Live widgets are "
+             "shown at their last state.", ""]
+    kaleido.start_sync_server(path=os.environ.get("SDARTS_CHROMIUM"), mathjax=False, silence_warnings=True)
+    try:
+        for path, nb in books:
+            lines += [f"## [{title(nb, path)}](../{path.name})", "",
+                      f"<!-- drawn from sources {source_hash(path)} -->", ""]
+            for k, (heading, kind, figure) in enumerate(figures_of(nb), start=1):
+                name = f"{path.stem[:2]}_{k:02d}.{kind}"
+                if kind == "svg":
+                    (out / name).write_text(figure if isinstance(figure, str) else "".join(figure))
+                else:
+                    height = figure.get("layout", {}).get("height") or 450
+                    (out / name).write_bytes(kaleido.calc_fig_sync(figure, opts=dict(
+                        format="png", width=900, height=height, scale=1)))
+                lines += [f"![{heading or path.stem}, figure {k}]({name})", ""]
+    finally:
+        kaleido.stop_sync_server(silence_warnings=True)
+    (out / "README.md").write_text("\n".join(lines))
+
+
+def build(notebooks: list[Path], out: Path, executed: Path, run: bool = True, check: bool = False,
+          docs: Path | None = Path("docs"), figures: Path | None = None) -> None:
+    """``out``: an index page, one page per notebook, from executed copies in ``executed`` (made
+    first when ``run``), and one per page of ``docs``.  ``check``: fail when a checked output differs
+    from the committed one.  ``figures``: a folder to draw every notebook's figures into (``gallery``)."""
     out.mkdir(parents=True, exist_ok=True)
     executed.mkdir(parents=True, exist_ok=True)
     shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", out)
@@ -188,12 +270,18 @@ def build(notebooks: list[Path], out: Path, executed: Path, run: bool = True, ch
         nav = "<a href='index.html'>contents</a>" + "".join(
             f"<a href='{href}'>{arrow} {html.escape(text)}</a>" for arrow, (href, text) in neighbours)
         (out / f"{path.stem}.html").write_text(page(nb, links[k][1], nav, exporter))
+    pages = sorted(docs.glob("*.md")) if docs is not None and docs.is_dir() else []
+    for doc in pages:
+        (out / f"{doc.stem}.html").write_text(doc_page(doc, "<a href='index.html'>contents</a>"))
     items = "".join(f"<li><a href='{href}'>{html.escape(text)}</a></li>" for href, text in links)
+    reference = "".join(f"<li><a href='{d.stem}.html'>{html.escape(d.stem)}</a></li>" for d in pages)
     (out / "index.html").write_text(
         "<!doctype html><html><head><meta charset='utf-8'><title>sdarts-lite: the notebooks</title>"
         "</head><body style='font-family:sans-serif;max-width:50em;margin:2em auto'>"
         "<h1>sdarts-lite: the notebooks</h1><p>Each notebook executed top to bottom, with its outputs.</p>"
-        f"<ol>{items}</ol></body></html>")
+        f"<ol>{items}</ol>" + (f"<h2>Reference</h2><ul>{reference}</ul>" if pages else "") + "</body></html>")
+    if figures is not None:
+        gallery(books, figures)
     if failures:
         sys.exit("checked outputs differ from the committed ones:\n" + "\n".join(failures))
 
@@ -209,10 +297,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="render from the executed copies of an earlier build")
     parser.add_argument("--check", action="store_true",
                         help="fail when a checked output differs from the committed notebook's")
+    parser.add_argument("--gallery", action="store_true",
+                        help="also draw every figure into notebooks/figures/ (needs Chromium)")
     args = parser.parse_args(argv)
     notebooks = args.notebooks or sorted(Path("notebooks").glob("[0-9][0-9]_*.ipynb"))
     started = time.perf_counter()
-    build([p.resolve() for p in notebooks], args.out, args.executed, args.run, args.check)
+    build([p.resolve() for p in notebooks], args.out, args.executed, args.run, args.check,
+          figures=Path("notebooks/figures") if args.gallery else None)
     print(f"{args.out}/index.html: {len(notebooks)} notebooks in {time.perf_counter() - started:.0f} s")
 
 

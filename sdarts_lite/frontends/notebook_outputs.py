@@ -2,11 +2,16 @@
 (small and deterministic: nbval compares them in CI) and nothing else.
 
 ``python -m sdarts_lite.frontends.notebook_outputs [NOTEBOOK ...]`` (``make notebooks``) executes
-the notebooks and writes them back under that rule.
+the notebooks and writes them back under that rule.  Run on all of them, it starts from no kept runs
+(``notebooks/runs`` removed), as a learner's first pass would, and writes how long each took to
+``assets/times.json``, whence ``make figures`` writes them into the README.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -16,6 +21,7 @@ from nbclient import NotebookClient
 
 MARK = "# NBVAL_CHECK_OUTPUT"
 NOTEBOOK_DIR = Path("notebooks")  # from the repository root, where make notebooks runs
+TIMES = Path("assets/times.json")
 
 
 def checked(cell) -> bool:
@@ -47,7 +53,22 @@ def refresh(path: Path) -> float:
     return seconds
 
 
+def machine() -> str:
+    """The CPU's model name and core count, as ``lscpu`` names them."""
+    models = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+              if line.startswith("model name")] if Path("/proc/cpuinfo").exists() else []
+    return f"{models[0] if models else 'an unnamed CPU'}, {os.cpu_count()} cores"
+
+
 if __name__ == "__main__":
-    paths = [Path(p) for p in sys.argv[1:]] or sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-    for path in paths:
-        print(f"{path.name}: executed in {refresh(path):.0f} s", flush=True)
+    paths = [Path(p) for p in sys.argv[1:]]
+    every = not paths
+    if every:
+        shutil.rmtree(NOTEBOOK_DIR / "runs", ignore_errors=True)
+    seconds = {}
+    for path in paths or sorted(NOTEBOOK_DIR.glob("*.ipynb")):
+        seconds[path.stem] = refresh(path)
+        print(f"{path.name}: executed in {seconds[path.stem]:.0f} s", flush=True)
+    if every:
+        times = json.loads(TIMES.read_text()) if TIMES.exists() else {}
+        TIMES.write_text(json.dumps({**times, "machine": machine(), "notebooks": seconds}, indent=1) + "\n")

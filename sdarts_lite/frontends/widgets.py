@@ -25,20 +25,12 @@ from ..core.optimizers import STUDY_MODES
 from ..core.search import search
 from ..core.spaces import get_space
 from ..experiments.study import finished, run_folder
-from ..pictures.figures import (
-    LAMBDA_TITLE,
-    PARAM_FREE_COLOR,
-    add_alpha_traces,
-    alpha_figure,
-    alpha_rows,
-    alpha_series,
-)
+from ..pictures import palette
+from ..pictures.figures import LAMBDA_TITLE, add_alpha_traces, alpha_figure, alpha_rows, alpha_series
 
-OPTIMIZERS = {"single (Single-DARTS)": "single", "bi-level, 1st order (DARTS-V1)": "bilevel1",
-              "bi-level, 2nd order (DARTS-V2)": "bilevel2",
-              "same batch, in turn (alternating)": "alternating",
-              "held-out batch, together (split_joint)": "split_joint"}  # label -> optimizers.STUDY_MODES name
-RELAXATIONS = {"softmax (DARTS)": "softmax", "sigmoid": "sigmoid"}  # label -> SearchConfig.activation
+OPTIMIZERS = {palette.label(name): name for name in STUDY_MODES}  # label -> optimizers.STUDY_MODES name
+RELAXATIONS = {palette.label(name): name for name in ("softmax", "sigmoid")}  # label -> activation
+NOT_MEASURED = "lambda_max: not measured (sharpness_every=0; notebook 08 measures it)"
 DATA = {"Fashion-MNIST": "fashion", "8x8 digits (quick)": "laptop"}  # label -> the preset that searches it
 
 
@@ -48,7 +40,7 @@ class SearchPanel(w.VBox):
     values.
     ``runs``: the folder to keep runs in and reuse them from (``study``'s layout; None: keep none)."""
 
-    def __init__(self, optimizer: str = "single (Single-DARTS)", preset: str = "fashion",
+    def __init__(self, optimizer: str = "single-level (Single-DARTS)", preset: str = "fashion",
                  arch_lr: float | None = None, epochs: int | None = None, seed: int = 0, log_every: int = 0,
                  runs: str | None = None, relaxation: str | None = None, **search_kwargs):
         defaults = make_config(preset)
@@ -135,6 +127,7 @@ class SearchPanel(w.VBox):
         self.status.value = f"running {self.optimizer.value} ..."
         self.run_button.disabled, self.stop_button.disabled = True, False
         self.figure.data, self.sharpness.data = [], []
+        self.sharpness.layout.title.text = LAMBDA_TITLE if config.sharpness_every else NOT_MEASURED
         self._thread = threading.Thread(target=self._search, args=(config,), daemon=True)
         self._thread.start()
 
@@ -196,7 +189,8 @@ class SearchPanel(w.VBox):
         epochs, lambdas = self.history.lambda_max()
         if len(self.figure.data) == 0:
             add_alpha_traces(self.figure, self.history, self.edge.value)
-            self.sharpness.add_scatter(x=epochs, y=lambdas, mode="lines+markers", line_color=PARAM_FREE_COLOR)
+            self.sharpness.add_scatter(x=epochs, y=lambdas, mode="lines+markers",
+                                       line_color=palette.colour(OPTIMIZERS[self.optimizer.value]))
             return
         xs, series = alpha_series(self.history, self.edge.value)
         with self.figure.batch_update():

@@ -14,41 +14,56 @@ import sysconfig
 
 import graphviz
 
-from ..core.spaces import param_free_ops, parse_genotype
+from ..core.spaces import dead_parts, param_free_ops, parse_genotype
+from . import palette
 
 Cells = object  # a genotype, its text, or a dict of titled ones
 
 
-def cell_graph(cells: Cells) -> graphviz.Digraph:
+LEGEND = ("green: has parameters    red dashed: parameter-free    grey dotted: none    "
+          "grey dashed node: dead (reaches no output)")
+
+
+def cell_graph(cells: Cells, legend: bool = True) -> graphviz.Digraph:
     """A genotype's cells as a graph, as its ``diagram()`` lays them out (NAS-Bench-201: nodes 0,
     the input, to 3, the output; DARTS: the normal and the reduction cell), edges labelled by
-    operation: parameter-free operations dashed and red, ``none`` dotted and grey.  A dict draws
-    several genotypes side by side, each titled by its key."""
+    operation: with parameters green, parameter-free dashed and red, ``none`` dotted and grey;
+    dead nodes (``spaces.dead_parts``) and the edges they cut off grey and dashed.  A dict draws
+    several genotypes side by side, each titled by its key; ``legend`` writes what the styles mean."""
     if not isinstance(cells, dict):
         cells = {"": cells}
-    dot = graphviz.Digraph(graph_attr=dict(rankdir="LR"),
-                           node_attr=dict(shape="circle", style="filled", fillcolor="#eeeeee"))
+    dot = graphviz.Digraph(graph_attr=dict(rankdir="LR", fontsize="11", fontname="sans-serif",
+                                           **({"label": LEGEND, "labelloc": "b"} if legend else {})),
+                           node_attr=dict(shape="circle", style="filled", fillcolor="#eeeeee",
+                                          fontname="sans-serif"),
+                           edge_attr=dict(fontname="sans-serif"))
     k = 0
     for title, genotype in cells.items():
         for name, part in parse_genotype(genotype).diagram().items():
             label = " ".join(t for t in (title, name) if t)
+            dead_nodes, dead_edges = dead_parts(part)
             with dot.subgraph(name=f"cluster_{k}", graph_attr=dict(label=label, color="white")) as sub:
                 for node, text, shape in part["nodes"]:
-                    sub.node(f"{k}_{node}", text, shape=shape)
-                for i, j, op in part["edges"]:
-                    style = edge_style(op) if op is not None else dict(color="#888888")
+                    dead = node in dead_nodes
+                    style = dict(style="dashed", color=palette.DEAD, fontcolor="#757575") if dead else {}
+                    sub.node(f"{k}_{node}", f"{text}\n(dead)" if dead else text, shape=shape, **style)
+                for e, (i, j, op) in enumerate(part["edges"]):
+                    style = edge_style(op, e in dead_edges) if op is not None else dict(color="#888888")
                     sub.edge(f"{k}_{i}", f"{k}_{j}", **({"label": op} if op else {}), **style)
             k += 1
     return dot
 
 
-def edge_style(op: str) -> dict:
-    """Green for operations with parameters, red dashed for parameter-free, grey dotted for none."""
+def edge_style(op: str, dead: bool = False) -> dict:
+    """Green for operations with parameters, red dashed for parameter-free, grey dotted for none;
+    a dead edge other than none grey and dashed, in the colour of its kind's label."""
     if op == "none":
-        return dict(color="#bbbbbb", style="dotted", fontcolor="#999999")
-    if op in param_free_ops():
-        return dict(color="#d62728", style="dashed", penwidth="2", fontcolor="#d62728")
-    return dict(color="#2ca02c", penwidth="2")
+        return dict(color=palette.NONE, style="dotted", fontcolor=palette.NONE)
+    colour = palette.PARAM_FREE if op in param_free_ops() else palette.PARAMETERISED
+    if dead:
+        return dict(color=palette.DEAD, style="dashed", fontcolor=colour)
+    return dict(color=colour, penwidth="2", fontcolor=colour,
+                **({"style": "dashed"} if op in param_free_ops() else {}))
 
 
 def layout_program() -> str | None:

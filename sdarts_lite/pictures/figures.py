@@ -9,7 +9,6 @@ weights do not sum to 1, the same reading that ``History.param_free_share`` uses
 
 from __future__ import annotations
 
-import itertools
 import statistics
 from collections.abc import Callable
 
@@ -19,12 +18,12 @@ from plotly.subplots import make_subplots
 
 from ..analysis.measures import LABELS, measures
 from ..core.history import History
-from ..core.spaces import REGISTRY, param_free_ops
+from ..core.spaces import REGISTRY, get_space, param_free_ops, space_of
+from . import palette
 
-PARAM_FREE_COLOR = "#7b1fa2"
 LAMBDA_TITLE = "lambda_max of the held-out loss's Hessian in alpha"
-WEIGHT_AXIS = "mixing weight (share of the edge)"
-PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]  # one colour per run or cell compared
+WEIGHT_AXIS = "mixing weight (share of the edge; axis cut to the data)"
+SHARE_AXIS = "parameter-free share (axis cut)"
 
 
 def op_colour(op: str) -> str | None:
@@ -63,7 +62,7 @@ def alpha_traces(history: History, edge: int | None = None, showlegend: bool = T
         free = name == "parameter-free"
         traces.append(go.Scatter(
             x=xs, y=ys, mode="lines", name=name, legendgroup=name, showlegend=showlegend,
-            line=dict(color=PARAM_FREE_COLOR if free else op_colour(name),
+            line=dict(color=palette.PARAM_FREE if free else op_colour(name),
                       width=4 if free else 2, dash="dash" if free else "solid")))
     return traces
 
@@ -74,7 +73,7 @@ def alpha_rows(cols: int = 1, titles: list[str] | None = None) -> go.Figure:
     fig = make_subplots(rows=2, cols=cols, shared_xaxes=True, shared_yaxes=True, row_heights=[0.66, 0.34],
                         vertical_spacing=0.08, subplot_titles=titles)
     fig.update_yaxes(title_text=WEIGHT_AXIS, row=1, col=1)
-    fig.update_yaxes(title_text="parameter-free share", row=2, col=1)
+    fig.update_yaxes(title_text=SHARE_AXIS, row=2, col=1)
     fig.update_xaxes(title_text="epoch", row=2)
     fig.update_layout(template="plotly_white", height=460)
     return fig
@@ -87,6 +86,19 @@ def add_alpha_traces(fig: go.Figure, history: History, edge: int | None = None, 
     for trace in traces[:-1]:
         fig.add_trace(trace, row=1, col=col)
     fig.add_trace(traces[-1], row=2, col=col)
+    uniform = palette.uniform_share(history.learned_ops, param_free_ops())
+    reference(fig, uniform, f"uniform alpha: {uniform:.2f}", row=2, col=col)
+
+
+def reference(fig: go.Figure, y: float, text: str, row: int | None = None, col: int | None = None,
+              axis: str = "y") -> None:
+    """A dotted reference line at ``y`` (``axis="x"``: a vertical one at x = ``y``), named by ``text``."""
+    line = dict(color=palette.REFERENCE, width=1, dash="dot")
+    note = dict(text=text, font=dict(size=10, color=palette.REFERENCE))
+    if axis == "y":
+        fig.add_hline(y=y, line=line, annotation=note, annotation_position="top left", row=row, col=col)
+    else:
+        fig.add_vline(x=y, line=line, annotation=note, annotation_position="top", row=row, col=col)
 
 
 def edge_label(history: History, edge: int | None) -> str:
@@ -110,45 +122,78 @@ def compare_figure(histories: dict[str, History], edge: int | None = None) -> go
 
 
 def seed_panels(runs: dict[str, list], panels: dict[str, Callable[..., list[float | None]]],
-                cols: int = 2, spare: tuple[str, ...] = ()) -> go.Figure:
+                cols: int = 2, spare: tuple[str, ...] = (), seeds: bool = True) -> go.Figure:
     """One plot per measure (``panels``: title -> per-epoch values of a run, a history or a study's
-    record, None where not measured); per group of runs a thin line per seed and a thick line for
-    their mean.  Axes fit the data.  ``spare``: titles of empty plots after them, to fill."""
+    record, None where not measured); per group of runs (an optimizer, in its palette colour) a
+    thin line per seed, a band of one standard deviation over seeds either side of their mean, and a
+    thick line for the mean.  Axes fit the data.  ``spare``: titles of empty plots after them, to fill;
+    ``seeds=False`` leaves out the thin lines."""
     rows = -(-(len(panels) + len(spare)) // cols)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[*panels, *spare], vertical_spacing=0.14)
-    for (label, histories), color in zip(runs.items(), itertools.cycle(PALETTE)):
+    for n, (key, histories) in enumerate(runs.items()):
+        color, label = palette.colour(key, n), palette.label(key)
         for k, measure in enumerate(panels.values()):
             row, col = k // cols + 1, k % cols + 1
             curves = [measure(h) for h in histories]
-            for ys in curves:
-                fig.add_trace(go.Scatter(x=list(range(1, len(ys) + 1)), y=ys, mode="lines", opacity=0.3,
+            for ys in curves if seeds else []:
+                fig.add_trace(go.Scatter(x=list(range(1, len(ys) + 1)), y=ys, mode="lines", opacity=0.25,
                                          line=dict(color=color, width=1), legendgroup=label,
                                          connectgaps=True, showlegend=False, hoverinfo="skip"),
                               row=row, col=col)
             mean = [None if None in v else statistics.fmean(v) for v in zip(*curves)]  # None: not measured
+            sd = [None if None in v else statistics.pstdev(v) for v in zip(*curves)]
+            xs = [x for x, m in enumerate(mean, start=1) if m is not None]
+            band = [(m + d, m - d) for m, d in zip(mean, sd) if m is not None]
+            fig.add_trace(go.Scatter(x=xs + xs[::-1], y=[b[0] for b in band] + [b[1] for b in band][::-1],
+                                     fill="toself", fillcolor=color, opacity=0.18, line=dict(width=0),
+                                     legendgroup=label, showlegend=False, hoverinfo="skip",
+                                     name=f"{label}: band of ± 1 s.d."), row=row, col=col)
             fig.add_trace(go.Scatter(x=list(range(1, len(mean) + 1)), y=mean, mode="lines+markers",
-                                     name=f"{label} (mean of {len(curves)})", legendgroup=label,
-                                     connectgaps=True, showlegend=k == 0, line=dict(color=color, width=3)),
+                                     name=f"{label} (mean of {len(curves)} seeds, band ± 1 s.d.)",
+                                     legendgroup=label, connectgaps=True, showlegend=k == 0,
+                                     line=dict(color=color, width=3), marker=dict(size=4)),
                           row=row, col=col)
     fig.update_xaxes(title_text="epoch", row=rows)
     fig.update_layout(template="plotly_white", height=380 * rows)
     return fig
 
 
-def collapse_figure(runs: dict[str, list[History | dict]]) -> go.Figure:
+def space_references(records: list[dict], activation: str = "softmax") -> tuple[float, float]:
+    """The uniform parameter-free share and the chance number of parameter-free edges (each edge an
+    operation at random, of those that may win it) of the space the records' cells belong to; under
+    the sigmoid the share leaves ``none`` out."""
+    space = space_of(records[0]["genotype"]) if records else get_space("nb201")
+    ops = [op for op in space.ops if activation == "softmax" or op != "none"]
+    return (palette.uniform_share(ops, space.param_free),
+            palette.chance_param_free_edges(records[0]["edges"] if records else len(space.edges),
+                                            space.derivable_ops, space.param_free))
+
+
+def collapse_figure(runs: dict[str, list[History | dict]], activation: str = "softmax") -> go.Figure:
     """The collapse story over seeds: per optimizer, the share of mixing weight on parameter-free
     ops and the number of parameter-free edges in the derived cell, epoch by epoch (thin lines:
-    seeds; thick: the mean).  ``runs``: histories, or the per-run records of a study's
+    seeds; band and thick line: their spread and mean), against alpha's uniform share and the
+    chance number of edges.  ``runs``: histories, or the per-run records of a study's
     ``summary.json`` (``summary["runs"]``)."""
     records = {label: [measures(r) if isinstance(r, History) else r for r in group
                        if not isinstance(r, History) or r.epochs] for label, group in runs.items()}
     fig = seed_panels(records, {
         "share of weight on parameter-free ops (mean over edges)": lambda r: r["param_free_share_per_epoch"],
         "parameter-free edges in the derived cell": lambda r: r["param_free_edges_per_epoch"]})
-    most = max(r["edges"] for group in records.values() for r in group)
-    fig.update_yaxes(range=[-0.2, most + 0.2], row=1, col=2)
+    add_collapse_references(fig, [r for group in records.values() for r in group], activation)
     fig.update_layout(height=420)
     return fig
+
+
+def add_collapse_references(fig: go.Figure, records: list[dict], activation: str = "softmax") -> None:
+    """Column 1: the uniform share (axis cut, and so titled); column 2: the chance number of
+    parameter-free edges, on the whole axis from 0 to the cell's edges."""
+    uniform, chance = space_references(records, activation)
+    reference(fig, uniform, f"uniform alpha: {uniform:.2f}", row=1, col=1)
+    reference(fig, chance, f"chance: {chance:.1f}", row=1, col=2)
+    most = max(r["edges"] for r in records)
+    fig.update_yaxes(title_text=SHARE_AXIS, row=1, col=1)
+    fig.update_yaxes(range=[-0.2, most + 0.2], title_text=f"edges of {most}", row=1, col=2)
 
 
 def diagnostics_figure(runs: dict[str, list[History]]) -> go.Figure:
@@ -179,7 +224,8 @@ def sharpness_figure(runs: dict[str, list[History | dict]]) -> go.Figure:
                for label, group in runs.items()}
     fig = seed_panels(records, {LAMBDA_TITLE: lambda r: r["lambda_max_per_epoch"]},
                       spare=("lambda_max against the parameter-free share",))
-    for (label, group), color in zip(records.items(), itertools.cycle(PALETTE)):
+    for n, (key, group) in enumerate(records.items()):
+        label, color = palette.label(key), palette.colour(key, n)
         points = [(share, lam, (epoch + 1) / len(r["lambda_max_per_epoch"])) for r in group
                   for epoch, (share, lam) in enumerate(zip(r["param_free_share_per_epoch"],
                                                            r["lambda_max_per_epoch"])) if lam is not None]
@@ -195,25 +241,68 @@ def sharpness_figure(runs: dict[str, list[History | dict]]) -> go.Figure:
 
 def study_figure(summary: dict) -> go.Figure:
     """A study's spread over seeds, from its ``summary.json`` alone: parameter-free edges of the
-    derived cells and (when looked up) their NAS-Bench-201 CIFAR-10 accuracy, one box per mode,
-    one dot per seed."""
+    derived cells (against the chance number) and, when looked up, their NAS-Bench-201 CIFAR-10
+    accuracy (against the optimum and the all-skip cell), one box per optimizer, one dot per seed."""
     runs = summary["runs"]
     with_acc = all("cifar10" in r for records in runs.values() for r in records)
     fig = make_subplots(rows=1, cols=2 if with_acc else 1, subplot_titles=[
         "parameter-free edges in the derived cell"] + (
         ["NAS-Bench-201 CIFAR-10 accuracy of the derived cell (%)"] if with_acc else []))
-    for mode, records in runs.items():
-        fig.add_trace(go.Box(y=[r["param_free_edges"] for r in records], name=mode, boxpoints="all",
-                             jitter=0.4, pointpos=0, showlegend=False), row=1, col=1)
+    for n, (key, records) in enumerate(runs.items()):
+        box = dict(name=palette.label(key), boxpoints="all", jitter=0.4, pointpos=0, showlegend=False,
+                   marker_color=palette.colour(key, n))
+        fig.add_trace(go.Box(y=[r["param_free_edges"] for r in records], **box), row=1, col=1)
         if with_acc:
-            fig.add_trace(go.Box(y=[r["cifar10"] for r in records], name=mode, boxpoints="all",
-                                 jitter=0.4, pointpos=0, showlegend=False), row=1, col=2)
+            fig.add_trace(go.Box(y=[r["cifar10"] for r in records], **box), row=1, col=2)
+    records = [r for group in runs.values() for r in group]
+    _, chance = space_references(records)
+    reference(fig, chance, f"chance: {chance:.1f}", row=1, col=1)
+    fig.update_yaxes(title_text="edges", range=[-0.3, max(r["edges"] for r in records) + 0.3], row=1, col=1)
+    if with_acc:
+        add_accuracy_references(fig, row=1, col=2)
     fig.update_layout(template="plotly_white", height=420,
-                      title=f"{summary['seeds']} seeds per mode")
+                      title=f"{summary['seeds']} seeds per optimizer")
     return fig
 
 
-FACTOR_COLOURS = {"softmax": "#1f77b4", "sigmoid": "#ff7f0e"}
+def add_accuracy_references(fig: go.Figure, row: int | None = None, col: int | None = None,
+                            axis: str = "y") -> None:
+    """NAS-Bench-201's best cell and its all-skip cell, as reference lines."""
+    reference(fig, palette.NB201_OPTIMUM, f"optimum {palette.NB201_OPTIMUM:.2f}", row, col, axis)
+    reference(fig, palette.NB201_ALL_SKIP, f"all-skip {palette.NB201_ALL_SKIP:.2f}", row, col, axis)
+
+
+def lesson_figure(summary: dict, single: str = "single-steps", bilevel: str = "bilevel1") -> go.Figure:
+    """The lesson over all of a study's seeds, at a glance: per epoch, the parameter-free share and
+    the derived cell's parameter-free edges of single-level and first-order bi-level (mean and a band
+    of one s.d.; against uniform alpha and chance), and where their cells end in
+    NAS-Bench-201 (one dot per seed, a seed's two cells joined; against the optimum and all-skip)."""
+    runs = {key: summary["runs"][key] for key in (single, bilevel)}
+    records = [r for group in runs.values() for r in group]
+    with_acc = all("cifar10" in r for r in records)
+    fig = seed_panels(runs, {
+        "parameter-free share of alpha, per epoch": lambda r: r["param_free_share_per_epoch"],
+        "parameter-free edges of the derived cell, per epoch": lambda r: r["param_free_edges_per_epoch"]},
+        cols=3, spare=("NAS-Bench-201 accuracy of the final cell",) if with_acc else (), seeds=False)
+    add_collapse_references(fig, records)
+    if with_acc:
+        names = [palette.label(key).split(" (")[0].split(",")[0] for key in runs]  # single-level, bi-level
+        pairs = zip(*(sorted(group, key=lambda r: r["seed"]) for group in runs.values()))
+        for pair in pairs:  # one seed: its two cells
+            fig.add_trace(go.Scatter(x=names, y=[r["cifar10"] for r in pair], mode="lines",
+                                     line=dict(color=palette.DEAD, width=1), showlegend=False,
+                                     hoverinfo="skip"), row=1, col=3)
+        for n, (key, group) in enumerate(runs.items()):
+            fig.add_trace(go.Scatter(x=[names[n]] * len(group), y=[r["cifar10"] for r in group],
+                                     mode="markers", marker=dict(color=palette.colour(key, n), size=9),
+                                     showlegend=False, text=[f"seed {r['seed']}" for r in group]),
+                          row=1, col=3)
+        add_accuracy_references(fig, row=1, col=3)
+        fig.update_yaxes(title_text="CIFAR-10 test accuracy (%)", range=[50, 96], row=1, col=3)
+        fig.update_xaxes(title_text="a seed's two cells joined", row=1, col=3)
+    fig.update_layout(height=420, legend=dict(orientation="h", y=-0.22), margin=dict(l=60, r=20, t=70, b=40),
+                      title=f"{summary['seeds']} seeds per optimizer, preset {summary['preset']}")
+    return fig
 
 
 def factor_figure(result: dict, measure: str = "param_free_share", label: str | None = None) -> go.Figure:
@@ -230,9 +319,12 @@ def factor_figure(result: dict, measure: str = "param_free_share", label: str | 
                         subplot_titles=titles, vertical_spacing=0.16, shared_yaxes=True)
     for level in factors["relaxation"]:  # per optimizer, a box under each relaxation, side by side
         group = [r for r in runs if r["levels"]["relaxation"] == level]
-        fig.add_trace(go.Box(x=[r["mode"] for r in group], y=[r[measure] for r in group], name=level,
-                             boxpoints="all", jitter=0.4, pointpos=0, marker_color=FACTOR_COLOURS[level]),
-                      row=1, col=1)
+        fig.add_trace(go.Box(x=[palette.label(r["mode"]) for r in group], y=[r[measure] for r in group],
+                             name=palette.label(level), boxpoints="all", jitter=0.4, pointpos=0,
+                             marker_color=palette.colour(level)), row=1, col=1)
+        if measure == "param_free_share":  # each relaxation's own uniform value: sigmoid's leaves none out
+            uniform = space_references(group, level)[0]
+            reference(fig, uniform, f"uniform alpha, {level}: {uniform:.2f}", row=1, col=1)
     for col, (factor, levels) in enumerate(factors.items(), start=1):
         fig.add_trace(go.Box(x=[r["levels"][factor] for r in runs], y=[r[measure] for r in runs],
                              boxpoints="all", jitter=0.4, pointpos=0, marker_color="#616161",
@@ -247,9 +339,12 @@ def factor_figure(result: dict, measure: str = "param_free_share", label: str | 
 
 def benchmark_figure(bench, cells: dict[str, str], dataset: str = "cifar10") -> go.Figure:
     """A histogram of every NAS-Bench-201 cell's test accuracy, with ``cells`` marked."""
-    fig = go.Figure(go.Histogram(x=bench.accuracies(dataset), nbinsx=120, marker_color="#9e9e9e",
+    fig = go.Figure(go.Histogram(x=bench.accuracies(dataset), nbinsx=120, marker_color=palette.NONE,
                                  name="all 15,625 cells"))
-    for (label, genotype), color in zip(cells.items(), itertools.cycle(PALETTE)):
+    if dataset == "cifar10":
+        add_accuracy_references(fig, axis="x")
+    for n, (label, genotype) in enumerate(cells.items()):
+        color = palette.colour(label, n)
         acc = bench.query(genotype).accuracy[dataset]
         fig.add_vline(x=acc, line=dict(color=color, width=3),
                       annotation=dict(text=f"{label}: {acc:.2f}%", font_color=color))

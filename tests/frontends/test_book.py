@@ -53,3 +53,19 @@ def test_math_outside_code_becomes_mathml_and_code_keeps_its_dollars():
                       "```bash\necho $HOME $PATH\n```")
     assert out.count("<math") == 2 and 'display="block"' in out
     assert "`$SDARTS_DATA`" in out and "echo $HOME $PATH" in out
+
+
+def test_the_reference_pages_are_rendered_beside_the_notebooks_with_links_to_their_pages(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "setup.md").write_text("# Setup\n\nSee [usage](usage.md#api) and "
+                                   "[01](../notebooks/01_tiny.ipynb); $\\alpha$\n")
+    (docs / "usage.md").write_text("# Usage\n")
+    nb = new_notebook(cells=[new_markdown_cell("# Tiny")])
+    path = tmp_path / "01_tiny.ipynb"
+    nbformat.write(nb, path)
+    build([path], tmp_path / "book", tmp_path / "executed", docs=docs)
+    page = (tmp_path / "book" / "setup.html").read_text()
+    assert 'href="usage.html#api"' in page and 'href="01_tiny.html"' in page and "<math" in page
+    index = (tmp_path / "book" / "index.html").read_text()
+    assert "href='setup.html'" in index and "href='usage.html'" in index

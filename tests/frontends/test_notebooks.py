@@ -42,3 +42,16 @@ def test_notebooks_use_the_package_and_define_nothing_of_their_own(path):
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     assert "sdarts_lite" in code
     assert not re.search(r"^\s*(def|class)\s", code, flags=re.M), f"{path.name} defines a function or class"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebooks_keep_the_d2l_cadence(path):
+    """Short steps: no markdown cell over 15 lines, a sentence between any two code cells (why the
+    next one runs), and the notebook ends in words, not code."""
+    cells = json.loads(path.read_text())["cells"]
+    for k, cell in enumerate(cells):
+        lines = len("".join(cell["source"]).splitlines())
+        assert cell["cell_type"] != "markdown" or lines <= 15, f"{path.name} cell {k}: {lines} lines"
+        assert not (k and cell["cell_type"] == cells[k - 1]["cell_type"] == "code"), \
+            f"{path.name} cells {k - 1}-{k}: two code cells with no text between"
+    assert cells[-1]["cell_type"] == "markdown"

@@ -22,7 +22,7 @@ if not (os.environ.get("SDARTS_CHROMIUM") or shutil.which("chromium") or shutil.
 def test_figures_are_small_valid_pngs_and_the_ones_the_readme_shows(tmp_path, one_thread):
     paths = write_figures(tmp_path / "figures", ROOT / STUDY, preset="digits", runs=tmp_path / "runs",
                           factors=ROOT / FACTORS, epochs=2, C=4)
-    assert len(paths) == 5
+    assert len(paths) == 6
     for path in paths:
         with Image.open(path) as image:
             image.verify()  # chunk structure and checksums
@@ -33,7 +33,10 @@ def test_figures_are_small_valid_pngs_and_the_ones_the_readme_shows(tmp_path, on
             assert high - low > 100, f"{path.name} is blank"
             assert len(image.convert("RGB").getcolors(maxcolors=1 << 20)) > 20, f"{path.name}: no drawing"
         assert 10_000 < path.stat().st_size < 200_000, (path.name, path.stat().st_size)
-    shown = re.findall(r"\]\((assets/figures/[\w.-]+\.png)\)", (ROOT / "README.md").read_text())
-    assert sorted(Path(p).name for p in shown) == sorted(p.name for p in paths)
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]  # the front page, and the reference
+    shown = {name for page in pages for name in re.findall(r"\]\((?:\.\./)?assets/figures/([\w.-]+\.png)\)",
+                                                           page.read_text())}
+    assert sorted(shown) == sorted(p.name for p in paths)
+    assert "lesson.png" in (ROOT / "README.md").read_text()  # the lesson over all seeds, on top
     for name in shown:
-        assert (ROOT / name).stat().st_size < 200_000, name
+        assert (ROOT / "assets" / "figures" / name).stat().st_size < 200_000, name

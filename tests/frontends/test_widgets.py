@@ -7,6 +7,7 @@ import torch
 
 from sdarts_lite import make_config, search, study
 from sdarts_lite.frontends.widgets import SearchPanel, side_by_side
+from sdarts_lite.pictures.figures import LAMBDA_TITLE
 
 
 def points(panel):
@@ -37,12 +38,17 @@ def test_run_grows_the_live_figure_and_ends_with_a_history():
     assert len(static.data) == len(panel.figure.data) and type(static).__name__ == "Figure"
 
 
-def test_on_the_fashion_preset_the_live_sharpness_plot_gets_a_point_every_epoch():
-    panel = SearchPanel(preset="fashion", epochs=3, C=4, N=1)
+def test_on_the_fashion_preset_lambda_max_is_plotted_only_when_asked_for():
+    quiet = SearchPanel(preset="fashion", epochs=2, C=4, N=1)
+    quiet.run()
+    assert quiet.wait().config["sharpness_every"] == 0
+    assert list(quiet.sharpness.data[0].x) == [] and "not measured" in quiet.sharpness.layout.title.text
+    panel = SearchPanel(preset="fashion", epochs=3, C=4, N=1, sharpness_every=1)
     panel.run()
     history = panel.wait()
     assert history.config["sharpness_size"] == 512
     assert list(panel.sharpness.data[0].x) == [1, 2, 3] and all(y > 0 for y in panel.sharpness.data[0].y)
+    assert panel.sharpness.layout.title.text == LAMBDA_TITLE
 
 
 def test_stop_ends_a_running_search_early():

@@ -53,7 +53,11 @@ def test_collapse_figure_draws_a_study_summarys_records():
     """From the records a study keeps (no histories): the same numbers, worked out by hand."""
     runs = [history([0.2, 0.6, 0.9]), history([0.1, 0.1, 0.1])]
     fig = collapse_figure({"a": [measures(h) for h in runs]})
-    assert len(fig.data) == 6  # per panel: two seeds and their mean
+    assert len(fig.data) == 8  # per panel: two seeds, their band and their mean
+    band = [t for t in fig.data if t.fill == "toself"][0]  # mean ± population s.d.: 0.15 ± 0.05, ...
+    assert [round(y, 6) for y in band.y] == [0.2, 0.6, 0.9, 0.1, 0.1, 0.1]
+    lines = {round(shape.y0, 6) for shape in fig.layout.shapes}
+    assert lines == {0.6, 3.6}  # uniform alpha (3 of 5 ops parameter-free) and chance edges (6 x 3/5)
     means = [t for t in fig.data if t.name and "mean" in t.name]
     assert [round(y, 6) for y in means[0].y] == [0.15, 0.35, 0.5]
     edges_mean = [t for t in fig.data if t.xaxis == "x2" and t.line.width == 3][0]
@@ -92,14 +96,23 @@ def test_sigmoid_weights_are_plotted_and_measured_as_shares_of_the_edge():
     assert round(h.param_free_share()[0], 9) == round((0.5 + 0.5 + 0.1) / 2.9, 9)
 
 
-def test_study_figure_shows_every_seed_of_every_mode():
+def test_study_figure_shows_every_seed_of_every_mode_in_its_colour_and_name():
+    cell = "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|avg_pool_3x3~0|nor_conv_1x1~1|nor_conv_3x3~2|"
     runs = {"single": [{"param_free_edges": 1, "cifar10": 93.0}, {"param_free_edges": 2, "cifar10": 91.0}],
             "bilevel1": [{"param_free_edges": 5, "cifar10": 60.0}, {"param_free_edges": 6, "cifar10": 54.3}]}
+    for r in runs["single"] + runs["bilevel1"]:
+        r.update(genotype=cell, edges=6)
     fig = study_figure({"seeds": 2, "runs": runs})
+    single, bilevel = "single-level (Single-DARTS)", "bi-level, 1st order (DARTS-V1)"
     boxes = {(t.name, t.xaxis): list(t.y) for t in fig.data}
-    assert boxes == {("single", "x"): [1, 2], ("bilevel1", "x"): [5, 6],
-                     ("single", "x2"): [93.0, 91.0], ("bilevel1", "x2"): [60.0, 54.3]}
-    assert len(study_figure({"seeds": 1, "runs": {"single": [{"param_free_edges": 1}]}}).data) == 1
+    assert boxes == {(single, "x"): [1, 2], (bilevel, "x"): [5, 6],
+                     (single, "x2"): [93.0, 91.0], (bilevel, "x2"): [60.0, 54.3]}
+    assert {t.name: t.marker.color for t in fig.data} == {single: "#1565c0", bilevel: "#6a1b9a"}
+    # chance edges, all-skip, optimum
+    assert sorted(round(s.y0, 2) for s in fig.layout.shapes) == [3.6, 54.3, 94.37]
+    one = {"param_free_edges": 1, "genotype": cell, "edges": 6}
+    alone = study_figure({"seeds": 1, "runs": {"single": [one]}})
+    assert len(alone.data) == 1
 
 
 def test_compare_figure_has_a_panel_per_run_and_the_parameter_free_line():
@@ -149,14 +162,14 @@ def test_sharpness_figure_follows_lambda_max_and_pairs_it_with_the_share():
     measured, and one dot per measured epoch at (parameter-free share, lambda_max)."""
     a, b = history([0.2, 0.4, 0.8], [0.1, None, 0.5]), history([0.2, 0.2, 0.2], [0.3, None, 0.7])
     fig = sharpness_figure({"bi-level": [a, b]})
-    mean = [t for t in fig.data if t.name == "bi-level (mean of 2)"][0]
+    mean = [t for t in fig.data if t.name == "bi-level (mean of 2 seeds, band ± 1 s.d.)"][0]
     assert list(mean.y)[0] == pytest.approx(0.2) and list(mean.y)[1] is None and list(mean.y)[2] == 0.6
     dots = [t for t in fig.data if t.mode == "markers"][0]
     pairs = sorted(zip(dots.y, dots.x))
     assert [y for y, _ in pairs] == [0.1, 0.3, 0.5, 0.7]
     assert [x for _, x in pairs] == pytest.approx([0.2, 0.2, 0.8, 0.2])
     records = sharpness_figure({"bi-level": [measures(a), measures(b)]})  # as a study keeps them
-    mean = [t for t in records.data if t.name == "bi-level (mean of 2)"][0]
+    mean = [t for t in records.data if t.name == "bi-level (mean of 2 seeds, band ± 1 s.d.)"][0]
     assert list(mean.y)[0] == pytest.approx(0.2) and list(mean.y)[1] is None and list(mean.y)[2] == 0.6
     pairs = sorted(zip([t for t in records.data if t.mode == "markers"][0].y,
                        [t for t in records.data if t.mode == "markers"][0].x))

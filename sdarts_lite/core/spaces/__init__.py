@@ -53,3 +53,30 @@ def space_of(genotype) -> SearchSpace:
 def param_free_ops() -> tuple[str, ...]:
     """The parameter-free operations of every registered space."""
     return tuple(dict.fromkeys(op for s in REGISTRY.values() for op in s.param_free))
+
+
+def dead_parts(part: dict) -> tuple[set[str], set[int]]:
+    """The dead nodes and edges of a drawn cell (a ``diagram()`` part): a node is dead when no path
+    of operations other than ``none`` joins it to both an input (a node nothing enters) and the
+    output (the last node); an edge is dead when it is ``none`` or touches a dead node.  A dead
+    node's operations never reach the output, whatever the edge count says."""
+    nodes = [n for n, _, _ in part["nodes"]]
+    edges = part["edges"]
+    live = [(i, j) for i, j, op in edges if op != "none"]
+
+    def reach(start: set[str], forward: bool) -> set[str]:
+        seen, todo = set(start), list(start)
+        while todo:
+            n = todo.pop()
+            for i, j in live:
+                a, b = (i, j) if forward else (j, i)
+                if a == n and b not in seen:
+                    seen.add(b)
+                    todo.append(b)
+        return seen
+
+    inputs = {n for n in nodes if all(j != n for _, j, _ in edges)}
+    alive = reach(inputs, True) & reach({nodes[-1]}, False)
+    dead = set(nodes) - alive
+    return dead, {k for k, (i, j, op) in enumerate(edges) if op == "none" or i in dead or j in dead}
+

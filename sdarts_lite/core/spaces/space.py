@@ -24,18 +24,25 @@ class SearchSpace:
     genotype: type                       # its cells: .parse(text), str(), .num_edges, .num_param_free()
     recognises: Callable[[str], bool]    # whether a genotype's text is written in this space's form
     depth: str                           # what N (and a trained network's depth) counts
-    colours: dict[str, str]              # a colour per operation, for plots
+    colours: dict[str, str]              # a colour per operation, for plots: greens with weights,
+                                         # warm without, grey for none (pictures/palette.py)
     check: Callable[[int, int], None]    # the space's rules on (N, image size), where a config enters
     supernet: Callable[..., Any]         # (C, N, num_classes, in_channels, image_size, activation, fused)
     network: Callable[..., Any]          # (genotype, C, depth, num_classes, in_channels, image_size,
                                          # auxiliary): the discrete network trained from scratch
     recipe: dict                         # training from scratch: SGD lr, nesterov, weight_decay; depth
     extras: bool = False                 # whether its networks take an auxiliary head and drop path
+    derives_none: bool = True            # whether `none` may win an edge of a derived cell (DARTS: no)
 
     @property
     def num_alphas(self) -> int:
         """How many numbers alpha holds: one per edge and operation."""
         return len(self.edges) * len(self.ops)
+
+    @property
+    def derivable_ops(self) -> tuple[str, ...]:
+        """The operations that may win an edge of a derived cell."""
+        return tuple(op for op in self.ops if self.derives_none or op != "none")
 
     def __str__(self) -> str:
         return self.name

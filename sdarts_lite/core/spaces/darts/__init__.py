@@ -28,9 +28,9 @@ def check(N: int, image_size: int) -> None:
 DARTS = SearchSpace(
     name="darts", ops=PRIMITIVES, param_free=PARAM_FREE, edges=DARTS_EDGES * 2, genotype=DartsGenotype,
     recognises=lambda text: text.startswith("Genotype("), depth="cells in all, at least 3", check=check,
-    colours={"none": "#9e9e9e", "max_pool_3x3": "#8c564b", "avg_pool_3x3": "#ff7f0e",
-             "skip_connect": "#d62728", "sep_conv_3x3": "#2ca02c", "sep_conv_5x5": "#17becf",
-             "dil_conv_3x3": "#1f77b4", "dil_conv_5x5": "#bcbd22"},
+    colours={"none": "#9e9e9e", "max_pool_3x3": "#ffb74d", "avg_pool_3x3": "#fb8c00",
+             "skip_connect": "#e53935", "sep_conv_3x3": "#81c784", "sep_conv_5x5": "#2e7d32",
+             "dil_conv_3x3": "#aed581", "dil_conv_5x5": "#558b2f"},  # pictures/palette.py
     supernet=supernet, network=network,
-    recipe=dict(lr=0.025, nesterov=False, weight_decay=3e-4, depth=5), extras=True,
+    recipe=dict(lr=0.025, nesterov=False, weight_decay=3e-4, depth=5), extras=True, derives_none=False,
 )

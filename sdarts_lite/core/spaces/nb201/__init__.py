@@ -25,8 +25,8 @@ def check(N: int, image_size: int) -> None:
 NB201 = SearchSpace(
     name="nb201", ops=NB201_OPS, param_free=PARAM_FREE, edges=EDGES, genotype=NB201Genotype,
     recognises=lambda text: text.startswith("|"), depth="cells per stage", check=check,
-    colours={"none": "#9e9e9e", "skip_connect": "#d62728", "nor_conv_1x1": "#1f77b4",
-             "nor_conv_3x3": "#2ca02c", "avg_pool_3x3": "#ff7f0e"},
+    colours={"none": "#9e9e9e", "skip_connect": "#e53935", "avg_pool_3x3": "#fb8c00",
+             "nor_conv_1x1": "#81c784", "nor_conv_3x3": "#2e7d32"},  # pictures/palette.py
     supernet=supernet, network=network,
     recipe=dict(lr=0.1, nesterov=True, weight_decay=5e-4, depth=1),
 )

@@ -1,0 +1,64 @@
+"""One palette for every figure, drawing and widget: a colour and a readable name per optimizer (and
+per group of a study), the colours that say "has parameters" and "parameter-free", and the
+reference values figures draw as lines.  A colour means one thing wherever it appears.
+
+Operations keep the colours their space declares (``SearchSpace.colours``): greens for operations
+with parameters, warm colours for parameter-free ones, grey for ``none``, so an operation's line
+and a cell's edge say the same thing.  Optimizers take the blues and purples, which no operation uses.
+"""
+
+from __future__ import annotations
+
+# name -> (readable name, colour): the optimizers (optimizers.STUDY_MODES) and a study's groups
+# (study.py: single-level under budget "steps" or "epochs").
+OPTIMIZERS = {
+    "single": ("single-level (Single-DARTS)", "#1565c0"),
+    "single-steps": ("single-level (Single-DARTS)", "#1565c0"),  # as many steps as bi-level
+    "single-epochs": ("single-level, bi-level's epochs", "#64b5f6"),
+    "bilevel1": ("bi-level, 1st order (DARTS-V1)", "#6a1b9a"),
+    "bilevel2": ("bi-level, 2nd order (DARTS-V2)", "#c2185b"),
+    "alternating": ("same batch, in turn (alternating)", "#00838f"),
+    "split_joint": ("held-out batch, together (split_joint)", "#5d4037"),
+}
+# names notebooks and the README's figures give their runs
+ALIASES = {"single-level": "single", "bi-level": "bilevel1", "bi-level (1st order)": "bilevel1"}
+RELAXATIONS = {"softmax": ("softmax (DARTS)", "#37474f"), "sigmoid": ("sigmoid (FairDARTS)", "#f9a825")}
+PARAMETERISED = "#2e7d32"   # an operation with weights: cell edges
+PARAM_FREE = "#b71c1c"      # parameter-free: cell edges, the parameter-free share's line
+NONE = "#9e9e9e"            # the `none` operation
+DEAD = "#bdbdbd"            # a node or edge whose output never reaches the cell's output
+REFERENCE = "#424242"       # reference lines
+OTHERS = ["#1565c0", "#6a1b9a", "#00838f", "#5d4037", "#c2185b"]  # runs compared that are no optimizer
+
+# NAS-Bench-201 CIFAR-10 test accuracy (%, mean over its seeds, 200 epochs): the best of its 15,625
+# cells, and the all-skip cell that DARTS-V1 collapses to (Dong & Yang 2020, table 5).  A test
+# holds both to the table where it is at hand.
+NB201_OPTIMUM = 94.37
+NB201_ALL_SKIP = 54.30
+
+
+def label(name: str) -> str:
+    """The readable name of an optimizer or study group (the name itself if it is neither)."""
+    if name in ALIASES:
+        return name
+    return OPTIMIZERS.get(name, RELAXATIONS.get(name, (name,)))[0]
+
+
+def colour(name: str, k: int = 0) -> str:
+    """The colour of an optimizer, study group or relaxation; the ``k``-th of ``OTHERS`` otherwise."""
+    known = OPTIMIZERS.get(ALIASES.get(name, name)) or RELAXATIONS.get(name)
+    return known[1] if known else OTHERS[k % len(OTHERS)]
+
+
+def uniform_share(ops: list[str] | tuple[str, ...], param_free: tuple[str, ...]) -> float:
+    """The parameter-free share of alpha at its start (every weight equal) over ``ops``, the
+    operations the share is read over: 3/5 = 0.60 under the softmax, 2/4 = 0.50 under the sigmoid,
+    whose share leaves ``none`` out."""
+    return sum(op in param_free for op in ops) / len(ops)
+
+
+def chance_param_free_edges(edges: int, ops: tuple[str, ...], param_free: tuple[str, ...]) -> float:
+    """Parameter-free edges of a cell whose every edge took one of ``ops`` (those that may win an
+    edge) at random: 6 x 3/5 = 3.6 in NAS-Bench-201; 16 x 3/7 = 6.9 in DARTS, which never derives
+    ``none``."""
+    return edges * uniform_share(ops, param_free)

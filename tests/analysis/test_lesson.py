@@ -1,0 +1,48 @@
+"""The lesson's lines, on a made-up study whose every number is worked out by hand."""
+
+import pytest
+
+from sdarts_lite.analysis.lesson import lesson_lines, paired
+from sdarts_lite.analysis.stats import bootstrap_interval
+
+CELL = "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|avg_pool_3x3~0|nor_conv_1x1~1|nor_conv_3x3~2|"
+
+
+def run(seed, edges, share, acc):
+    return dict(seed=seed, genotype=CELL, edges=6, param_free_edges=edges, param_free_share=share,
+                cifar10=acc)
+
+
+SUMMARY = {"preset": "toy", "runs": {
+    "single-steps": [run(2, 1, 0.5, 93.0), run(0, 1, 0.5, 91.0), run(1, 1, 0.5, 92.0)],
+    "bilevel1": [run(1, 5, 0.8, 62.0), run(0, 5, 0.8, 81.0), run(2, 5, 0.8, 93.5)]}}
+
+
+def test_runs_are_paired_by_seed_not_by_position():
+    assert paired(SUMMARY, "cifar10", "single-steps", "bilevel1") == ([91.0, 92.0, 93.0], [81.0, 62.0, 93.5])
+
+
+def test_the_lines_by_hand():
+    lines = lesson_lines(SUMMARY)
+    # equal values: the interval is the value itself; 3 against 3 fully separated: 2 of the 20 splits
+    assert "- 3 seeds (0-2) per optimizer, preset `toy`" in lines[0]
+    assert ("bi-level, 1st order (DARTS-V1) 5.0 [5.0, 5.0], single-level 1.0 [1.0, 1.0] (chance 3.6; p = 0.1)"
+            in lines[1])
+    assert "0.80 [0.80, 0.80] against 0.50 [0.50, 0.50] (uniform alpha 0.60; p = 0.1)" in lines[2]
+    # gaps by seed: 91-81 = 10, 92-62 = 30, 93-93.5 = -0.5; mean 13.2 (to one decimal)
+    assert "the gap, paired by seed, +13.2 [" in lines[3]
+    assert "scored higher in 2 of 3 seeds (gaps from -0.5 to +30.0 points)" in lines[4]
+
+
+def test_unpaired_seeds_are_refused():
+    bad = {"preset": "toy", "runs": {"single-steps": SUMMARY["runs"]["single-steps"],
+                                     "bilevel1": [run(7, 5, 0.8, 60.0)] * 3}}
+    with pytest.raises(ValueError, match="different seeds"):
+        lesson_lines(bad)
+
+
+def test_the_bootstrap_interval_holds_the_mean_and_is_the_same_each_time():
+    values = [1.0, 2.0, 4.0, 8.0, 16.0]
+    low, high = bootstrap_interval(values)
+    assert low < sum(values) / 5 < high and 1.0 <= low and high <= 16.0
+    assert bootstrap_interval(values) == (low, high)
