@@ -18,12 +18,12 @@ from pathlib import Path
 import kaleido
 import plotly.graph_objects as go
 
-from ..analysis.lesson import lesson_lines
 from ..core.config import make_config
 from ..core.history import History
 from ..experiments.workers import side_by_side
 from ..pictures.cell_drawings import cell_graph, render
 from ..pictures.figures import collapse_figure, compare_figure, factor_figure, lesson_figure, study_figure
+from ..pictures.lesson import lesson_lines
 
 STUDY = Path("assets/study-fashion/summary.json")  # the stability study the README shows
 FACTORS = Path("assets/factors-fashion/factors.json")  # and the factor study
@@ -100,7 +100,7 @@ def write_figures(out: Path = OUT, study: Path = STUDY, preset: str = "fashion",
                                height=520)
     lesson = lesson_figure(summary)
     collapse = collapse_figure(summary["runs"])
-    collapse.update_layout(title=f"{summary['seeds']} seeds per optimizer ({study})")
+    collapse.update_layout(title=f"{summary['seeds']} seeds per optimizer ({study})", margin=dict(t=100))
     study_fig = study_figure(summary)
     study_fig.update_layout(title=f"Derived cells, {summary['seeds']} seeds per mode ({study})")
     cells = out / "cells.png"

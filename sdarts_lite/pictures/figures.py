@@ -22,8 +22,8 @@ from ..core.spaces import REGISTRY, get_space, param_free_ops, space_of
 from . import palette
 
 LAMBDA_TITLE = "lambda_max of the held-out loss's Hessian in alpha"
-WEIGHT_AXIS = "mixing weight (share of the edge; axis cut to the data)"
-SHARE_AXIS = "parameter-free share (axis cut)"
+WEIGHT_AXIS = "share of the edge (axis cut)"
+SHARE_AXIS = "parameter-free (axis cut)"
 
 
 def op_colour(op: str) -> str | None:

@@ -17,6 +17,7 @@ from sdarts_lite.experiments.factors import (
     save_factors,
 )
 from sdarts_lite.frontends.cli import main
+from sdarts_lite.pictures import palette
 
 
 def records(value, seeds=8):
@@ -91,8 +92,11 @@ def test_the_tables_and_the_figure_show_the_cells_and_effects_built_in(tmp_path)
     assert "Reproduce with: `python -m sdarts_lite factors --x`" in md and table in md
     fig = factor_figure(result, "param_free_edges")
     cells = {t.name: sorted(zip(t.x, t.y)) for t in fig.data if t.xaxis == "x"}
-    assert cells["softmax"] == sorted([(m, 6.0 if m == "bilevel1" else 1.0) for m in OPTIMIZERS] * 8)
-    assert cells["sigmoid"] == sorted([(m, 1.0) for m in OPTIMIZERS] * 8)
+    named = {palette.label(m): m for m in OPTIMIZERS}  # the figure names optimizers as every figure does
+    assert cells[palette.label("softmax")] == sorted([(palette.label(m), 6.0 if m == "bilevel1" else 1.0)
+                                                      for m in OPTIMIZERS] * 8)
+    assert cells[palette.label("sigmoid")] == sorted([(palette.label(m), 1.0) for m in OPTIMIZERS] * 8)
+    assert set(named) == {x for trace in fig.data if trace.xaxis == "x" for x in trace.x}
     pooled = [t for t in fig.data if t.xaxis != "x"]
     assert [sorted(set(t.x)) for t in pooled] == [sorted(v) for v in FACTORS.values()]
     assert all(len(t.y) == 64 for t in pooled)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import statistics
 
+from ..analysis.stats import bootstrap_interval, permutation_test
 from ..core.spaces import space_of
-from ..pictures import palette
-from .stats import bootstrap_interval, permutation_test
+from . import palette
 
 
 def paired(summary: dict, measure: str, single: str, bilevel: str) -> tuple[list[float], list[float]]:
