@@ -166,8 +166,11 @@ def title(nb: nbformat.NotebookNode, path: Path) -> str:
 
 
 def doc_page(path: Path, nav: str) -> str:
-    """A ``docs/`` page as HTML: links to other pages and to notebooks point at their book pages."""
-    text = re.sub(r"\]\((?:\.\./notebooks/)?(\w+)\.(?:md|ipynb)", r"](\1.html", path.read_text())
+    """A ``docs/`` page as HTML: links to other pages, to notebooks and to the README point at their
+    book pages, and its figures at the copies beside it."""
+    text = re.sub(r"\]\(\.\./README\.md", "](index.html", path.read_text())
+    text = re.sub(r"\]\((?:\.\./notebooks/)?(\w+)\.(?:md|ipynb)", r"](\1.html", text)
+    text = text.replace("](../assets/figures/", "](figures/")  # copied beside the pages by build()
     body = markdown2html_mistune(with_mathml(text))
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(path.stem)}</title></head>"
             "<body style='font-family:sans-serif;max-width:60em;margin:1em auto'>"
@@ -183,7 +186,8 @@ def source_hash(path: Path) -> str:
 
 def figures_of(nb: nbformat.NotebookNode) -> list[tuple[str, str, object]]:
     """Each figure an executed notebook shows, in order: (heading above it, "png" or "svg", the
-    figure): plotly figures, FigureWidgets at their last state, and SVG drawings."""
+    figure): plotly figures, FigureWidgets at their last state, and SVG drawings; figures with no
+    point to show are left out."""
     heading, found = "", []
     widgets = nb.metadata.get("figure_widgets", {})
     for cell in nb.cells:
@@ -192,15 +196,20 @@ def figures_of(nb: nbformat.NotebookNode) -> list[tuple[str, str, object]]:
                             if line.startswith("#")), heading)
         for output in cell.get("outputs", []):
             data = output.get("data", {})
-            if PLOTLY in data:
+            if PLOTLY in data and drawn(data[PLOTLY]):
                 found.append((heading, "png", data[PLOTLY]))
             elif "image/svg+xml" in data:
                 found.append((heading, "svg", data["image/svg+xml"]))
             elif WIDGET_VIEW in data:
                 state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
                 inside = descendants(data[WIDGET_VIEW]["model_id"], state)
-                found += [(heading, "png", widgets[m]) for m in inside if m in widgets]
+                found += [(heading, "png", widgets[m]) for m in inside if m in widgets and drawn(widgets[m])]
     return found
+
+
+def drawn(figure: dict) -> bool:
+    """Whether a plotly figure has any point to show (a panel's lambda_max plot may have none)."""
+    return any(len(trace.get(axis) or []) for trace in figure.get("data", []) for axis in ("x", "y", "z"))
 
 
 def descendants(model_id: str, state: dict) -> list[str]:
@@ -273,6 +282,9 @@ def build(notebooks: list[Path], out: Path, executed: Path, run: bool = True, ch
     pages = sorted(docs.glob("*.md")) if docs is not None and docs.is_dir() else []
     for doc in pages:
         (out / f"{doc.stem}.html").write_text(doc_page(doc, "<a href='index.html'>contents</a>"))
+    figures_dir = docs.parent / "assets" / "figures" if docs is not None else None
+    if pages and figures_dir.is_dir():
+        shutil.copytree(figures_dir, out / "figures", dirs_exist_ok=True)
     items = "".join(f"<li><a href='{href}'>{html.escape(text)}</a></li>" for href, text in links)
     reference = "".join(f"<li><a href='{d.stem}.html'>{html.escape(d.stem)}</a></li>" for d in pages)
     (out / "index.html").write_text(

@@ -21,7 +21,7 @@ Cells = object  # a genotype, its text, or a dict of titled ones
 
 
 LEGEND = ("green: has parameters    red dashed: parameter-free    grey dotted: none    "
-          "grey dashed node: dead (reaches no output)")
+          "grey dashed node: dead (cut off from the input or the output)")
 
 
 def cell_graph(cells: Cells, legend: bool = True) -> graphviz.Digraph:

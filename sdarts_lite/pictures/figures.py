@@ -178,10 +178,10 @@ def collapse_figure(runs: dict[str, list[History | dict]], activation: str = "so
     records = {label: [measures(r) if isinstance(r, History) else r for r in group
                        if not isinstance(r, History) or r.epochs] for label, group in runs.items()}
     fig = seed_panels(records, {
-        "share of weight on parameter-free ops (mean over edges)": lambda r: r["param_free_share_per_epoch"],
-        "parameter-free edges in the derived cell": lambda r: r["param_free_edges_per_epoch"]})
+        "parameter-free share of alpha, per epoch": lambda r: r["param_free_share_per_epoch"],
+        "parameter-free edges of the derived cell, per epoch": lambda r: r["param_free_edges_per_epoch"]})
     add_collapse_references(fig, [r for group in records.values() for r in group], activation)
-    fig.update_layout(height=420)
+    fig.update_layout(height=460, legend=dict(orientation="h", y=-0.25))
     return fig
 
 

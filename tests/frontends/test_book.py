@@ -8,7 +8,7 @@ import re
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from sdarts_lite.frontends.book import build, mismatches, with_mathml
+from sdarts_lite.frontends.book import build, figures_of, mismatches, with_mathml
 
 
 def printed(source: str, text: str):
@@ -69,3 +69,18 @@ def test_the_reference_pages_are_rendered_beside_the_notebooks_with_links_to_the
     assert 'href="usage.html#api"' in page and 'href="01_tiny.html"' in page and "<math" in page
     index = (tmp_path / "book" / "index.html").read_text()
     assert "href='setup.html'" in index and "href='usage.html'" in index
+
+
+def test_the_gallery_takes_every_drawn_figure_under_its_heading_and_leaves_empty_ones_out():
+    figure = {"data": [{"type": "scatter", "x": [1, 2], "y": [3, 4]}], "layout": {}}
+    empty = {"data": [{"type": "scatter", "x": [], "y": []}], "layout": {}}
+    plot = {"output_type": "display_data", "metadata": {}, "data": {"application/vnd.plotly.v1+json": figure}}
+    nb = new_notebook(cells=[
+        new_markdown_cell("## First\n\ntext"),
+        new_code_cell("x", outputs=[plot, {**plot, "data": {"application/vnd.plotly.v1+json": empty}}]),
+        new_markdown_cell("## Second"),
+        new_code_cell("y", outputs=[{"output_type": "display_data", "metadata": {},
+                                     "data": {"image/svg+xml": "<svg></svg>"}}]),
+    ])
+    nb = nbformat.from_dict(nb)
+    assert figures_of(nb) == [("First", "png", figure), ("Second", "svg", "<svg></svg>")]

@@ -79,8 +79,9 @@ def test_every_page_of_the_book_loads_cleanly_and_draws_figures_and_cells():
         if os.environ.get("CI"):
             pytest.fail(f"no book at {BOOK}: .ci/run builds it with make book before the tests")
         pytest.skip(f"no book at {BOOK} (make book)")
-    pages = open_pages([BOOK / "index.html"] + [BOOK / f"{nb.stem}.html" for nb in NOTEBOOKS])
-    assert pages["index.html"]["links"] == [f"{nb.stem}.html" for nb in NOTEBOOKS]
+    docs = sorted((ROOT / "docs").glob("*.md"))  # the reference pages, rendered beside the notebooks
+    pages = open_pages([BOOK / "index.html"] + [BOOK / f"{p.stem}.html" for p in [*NOTEBOOKS, *docs]])
+    assert pages["index.html"]["links"] == [f"{p.stem}.html" for p in [*NOTEBOOKS, *docs]]
     for name, seen in pages.items():
         assert seen["errors"] == [] and seen["outside"] == [], (name, seen["errors"], seen["outside"])
     for nb in NOTEBOOKS:
