@@ -8,7 +8,8 @@ The package in layers, each importing only from those above it in this list:
                   search, history, checkpoint, sharpness, held_out
     evaluation/   derived cells judged: retraining from scratch, the NAS-Bench-201 table
     analysis/     many histories summarised: measures, statistics
-    pictures/     figures, cell drawings, reports (they read histories and summaries only)
+    pictures/     one palette, figures, cell drawings, reports, the lesson in lines (they read
+                  histories and summaries only)
     experiments/  many searches: study, its workers, sweep, the factor study
     frontends/    the command line, widgets, the book, the README's figures
 
@@ -51,9 +52,11 @@ from .pictures.figures import (
     diagnostics_figure,
     factor_figure,
     images_figure,
+    lesson_figure,
     sharpness_figure,
     study_figure,
 )
+from .pictures.lesson import lesson_lines
 from .pictures.reports import write_report
 
 __version__ = "0.1.0"
@@ -81,6 +84,6 @@ __all__ = [
     "train_from_scratch", "TrainResult", "load_benchmark", "NB201Benchmark", "CellResult", "canonical_form",
     # plots, drawings and reports
     "alpha_figure", "benchmark_figure", "compare_figure", "collapse_figure", "diagnostics_figure",
-    "factor_figure", "sharpness_figure", "study_figure", "images_figure",
+    "factor_figure", "sharpness_figure", "study_figure", "images_figure", "lesson_figure", "lesson_lines",
     "cell_graph", "show_cell", "write_report",
 ]
