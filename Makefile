@@ -34,9 +34,12 @@ demo: $(STAMP) data  ## single vs bi-level on Fashion-MNIST (digits without it);
 	    $(PY) -m sdarts_lite compare --preset laptop --out runs/demo-digits; \
 	fi
 
+# NBVAL=0 leaves the notebooks out of make test: CI does, after make book --check has executed every
+# notebook as another CPU would and compared every checked output (what nbval compares).
+NBVAL ?= 1
 test: $(STAMP) data  ## lint, then every test
 	$(VENV)/bin/ruff check sdarts_lite tests benchmarks
-	$(PY) -m pytest -q tests notebooks --nbval-lax
+	$(PY) -m pytest -q tests $(if $(filter 0,$(NBVAL)),,notebooks --nbval-lax)
 
 test-notebooks: $(STAMP)  ## the notebooks alone under nbval (CI checks them once more as another CPU would, in make book)
 	$(PY) -m pytest -q notebooks --nbval-lax

@@ -99,7 +99,7 @@ def write_figures(out: Path = OUT, study: Path = STUDY, preset: str = "fashion",
     trajectories.update_layout(title=f"Mixing weights, mean over edges ({source})", margin=dict(t=90),
                                height=520)
     lesson = lesson_figure(summary)
-    collapse = collapse_figure(summary["runs"])
+    collapse = collapse_figure(summary["runs"], seeds=False)  # mean and band: a small PNG
     collapse.update_layout(title=f"{summary['seeds']} seeds per optimizer ({study})", margin=dict(t=100))
     study_fig = study_figure(summary)
     study_fig.update_layout(title=f"Derived cells, {summary['seeds']} seeds per mode ({study})")

@@ -169,17 +169,19 @@ def space_references(records: list[dict], activation: str = "softmax") -> tuple[
                                             space.derivable_ops, space.param_free))
 
 
-def collapse_figure(runs: dict[str, list[History | dict]], activation: str = "softmax") -> go.Figure:
+def collapse_figure(runs: dict[str, list[History | dict]], activation: str = "softmax",
+                    seeds: bool = True) -> go.Figure:
     """The collapse story over seeds: per optimizer, the share of mixing weight on parameter-free
     ops and the number of parameter-free edges in the derived cell, epoch by epoch (thin lines:
     seeds; band and thick line: their spread and mean), against alpha's uniform share and the
     chance number of edges.  ``runs``: histories, or the per-run records of a study's
-    ``summary.json`` (``summary["runs"]``)."""
+    ``summary.json`` (``summary["runs"]``); ``seeds=False`` leaves out the thin lines."""
     records = {label: [measures(r) if isinstance(r, History) else r for r in group
                        if not isinstance(r, History) or r.epochs] for label, group in runs.items()}
     fig = seed_panels(records, {
         "parameter-free share of alpha, per epoch": lambda r: r["param_free_share_per_epoch"],
-        "parameter-free edges of the derived cell, per epoch": lambda r: r["param_free_edges_per_epoch"]})
+        "parameter-free edges of the derived cell, per epoch": lambda r: r["param_free_edges_per_epoch"]},
+        seeds=seeds)
     add_collapse_references(fig, [r for group in records.values() for r in group], activation)
     fig.update_layout(height=460, legend=dict(orientation="h", y=-0.25))
     return fig

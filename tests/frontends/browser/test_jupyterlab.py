@@ -114,9 +114,9 @@ def test_notebook_02_renders_and_runs_in_jupyterlab(jupyterlab, tmp_path):
             page.click(".lm-MenuBar-item:has-text('Run')")
             page.click(".lm-Menu-item:has-text('Run All Cells')")
             page.wait_for_selector(".widget-button:has-text('Run')", timeout=90_000)
-            # Run All ends when the last cell has an execution count and the kernel is idle again
+            # Run All ends when the last code cell has an execution count and the kernel is idle again
             page.wait_for_function(
-                """() => { const p = document.querySelectorAll('.jp-InputPrompt');
+                """() => { const p = document.querySelectorAll('.jp-CodeCell .jp-InputPrompt');
                            return p.length && /\\[\\d+\\]/.test(p[p.length - 1].textContent); }""",
                 timeout=300_000)
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
@@ -125,7 +125,9 @@ def test_notebook_02_renders_and_runs_in_jupyterlab(jupyterlab, tmp_path):
             assert "Error displaying widget" not in text
             assert page.locator(".widget-vbox .widget-dropdown").count() >= 2  # two panels' controls
             counts = page.evaluate(POINTS)
-            assert len(counts) >= 3 and min(counts) > 0, counts  # two live widgets, one static figure
+            # two live alpha plots and the static figures have points; the panels' lambda_max plots
+            # have none, since the fashion preset measures lambda_max only when asked
+            assert sum(n > 0 for n in counts) >= 3, counts
             # the graphviz cell: JupyterLab shows image/svg+xml output as an SVG image
             svg = page.locator(".jp-RenderedSVG img[src^='data:image/svg+xml'], .jp-RenderedSVG svg")
             assert svg.count() >= 1 and svg.first.bounding_box()["width"] > 100
