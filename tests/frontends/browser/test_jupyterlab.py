@@ -44,6 +44,7 @@ def jupyterlab(tmp_path):
     of the notebooks: JupyterLab saves what it runs, and the committed notebooks must not change."""
     work = tmp_path / "work"
     shutil.copytree(ROOT / "notebooks", work / "notebooks", ignore=shutil.ignore_patterns("runs"))
+    shutil.copytree(ROOT / "assets", work / "assets")  # the committed study that notebook 02 reads
     # The panels search 8 epochs instead of the preset's 30, and keep no runs (so that Run below searches
     # again instead of showing the kept run): this test is about what the browser shows (nbval runs
     # the notebook in full), and a shorter search keeps it within minutes.
