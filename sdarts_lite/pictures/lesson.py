@@ -8,8 +8,8 @@ from __future__ import annotations
 import statistics
 
 from ..analysis.stats import bootstrap_interval, permutation_test
-from ..core.spaces import space_of
 from . import palette
+from .figures import space_references
 
 
 def paired(summary: dict, measure: str, single: str, bilevel: str) -> tuple[list[float], list[float]]:
@@ -30,10 +30,8 @@ def lesson_lines(summary: dict, single: str = "single-steps", bilevel: str = "bi
     """Five lines: the seeds, the parameter-free edges, the parameter-free share, the NAS-Bench-201
     accuracy and its paired gap, and the odds for one seed; means with [95% bootstrap interval]."""
     records = summary["runs"][single]
-    space = space_of(records[0]["genotype"])
     edges = records[0]["edges"]
-    chance = palette.chance_param_free_edges(edges, space.derivable_ops, space.param_free)
-    uniform = palette.uniform_share(space.ops, space.param_free)
+    uniform, chance = space_references(records)
     seeds = sorted(r["seed"] for r in records)
     s_edges, b_edges = paired(summary, "param_free_edges", single, bilevel)
     s_share, b_share = paired(summary, "param_free_share", single, bilevel)

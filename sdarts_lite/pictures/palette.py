@@ -26,7 +26,7 @@ RELAXATIONS = {"softmax": ("softmax (DARTS)", "#37474f"), "sigmoid": ("sigmoid (
 PARAMETERISED = "#2e7d32"   # an operation with weights: cell edges
 PARAM_FREE = "#b71c1c"      # parameter-free: cell edges, the parameter-free share's line
 NONE = "#9e9e9e"            # the `none` operation
-DEAD = "#bdbdbd"            # a node or edge whose output never reaches the cell's output
+DEAD = "#bdbdbd"            # a node or edge cut off from the input or the output (spaces.dead_parts)
 REFERENCE = "#424242"       # reference lines
 OTHERS = ["#1565c0", "#6a1b9a", "#00838f", "#5d4037", "#c2185b"]  # runs compared that are no optimizer
 
