@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONHASHSEED := 0
 
-.PHONY: setup data demo test test-notebooks test-browser lint bench notebooks figures book gallery clean
+.PHONY: setup data demo test test-notebooks test-browser lint bench exercises notebooks figures book gallery clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -53,7 +53,10 @@ bench: $(STAMP)  ## search-step timings against xautodl's, and what lambda_max c
 	$(PY) benchmarks/search_step.py --digits --repeats 3
 	$(PY) benchmarks/sharpness.py
 
-notebooks: $(STAMP)  ## execute the notebooks in order from no kept runs, keep only the outputs nbval checks, time them (assets/times.json)
+exercises: $(STAMP)  ## each notebook's exercises written from notebooks/solutions, the solutions taken out
+	$(PY) -m sdarts_lite.frontends.exercise_sections
+
+notebooks: $(STAMP) exercises  ## execute the notebooks in order from no kept runs, keep only the outputs nbval checks, time them (assets/times.json), then the solutions
 	$(PY) -m sdarts_lite.frontends.notebook_outputs
 
 figures: $(STAMP)  ## the README's figures (assets/figures/*.png: two fashion searches, the committed studies) and its generated numbers

@@ -11,11 +11,13 @@ The package in layers, each importing only from those above it in this list:
     pictures/     one palette, figures, cell drawings, reports, the lesson in lines (they read
                   histories and summaries only)
     experiments/  many searches: study, its workers, sweep, the factor study
+    exercises/    the notebooks' exercises: a student's functions and answers checked against the kit's
     frontends/    the command line, widgets, the book, the README's figures
 
 This file is the public API: everything a notebook or a script needs, by one name.
 """
 
+from . import exercises
 from .analysis.indicator import sharpness_indicator
 from .analysis.measures import summary_lines
 from .analysis.stats import permutation_test
@@ -86,4 +88,6 @@ __all__ = [
     "alpha_figure", "benchmark_figure", "compare_figure", "collapse_figure", "diagnostics_figure",
     "factor_figure", "sharpness_figure", "study_figure", "images_figure", "lesson_figure", "lesson_lines",
     "cell_graph", "show_cell", "write_report",
+    # the notebooks' exercises, checked: sl.exercises.check_*(answer)
+    "exercises",
 ]

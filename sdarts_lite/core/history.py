@@ -53,6 +53,13 @@ class EpochRecord:
     eigenvalues: list[float] | None = None  # its whole Hessian spectrum, ascending (NAS-Bench-201)
 
 
+def param_free_share(shares: list[list[float]], ops: list[str]) -> float:
+    """The mean over edges (rows of ``shares``, one column per operation of ``ops``, each row
+    summing to 1) of the share of the edge's weight on parameter-free operations."""
+    cols = [k for k, op in enumerate(ops) if op in param_free_ops()]
+    return sum(sum(row[c] for c in cols) for row in shares) / len(shares)
+
+
 @dataclass
 class History:
     """The plain record of one search: its configuration, one EpochRecord per epoch, StepRecords
@@ -99,9 +106,7 @@ class History:
     def param_free_share(self) -> list[float]:
         """Per epoch, the mean over edges of the share of the edge's weight on parameter-free
         operations (none, skip_connect, pools)."""
-        cols = [k for k, op in enumerate(self.learned_ops) if op in param_free_ops()]
-        return [sum(sum(row[c] for c in cols) for row in rows) / len(rows)
-                for rows in map(self.shares, (r.alphas for r in self.epochs))]
+        return [param_free_share(self.shares(r.alphas), self.learned_ops) for r in self.epochs]
 
     def decisiveness(self) -> list[float]:
         """Per epoch, the mean over edges of the largest share: 1/5 (1/8 for DARTS) while alpha is

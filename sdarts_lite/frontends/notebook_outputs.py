@@ -3,8 +3,9 @@
 
 ``python -m sdarts_lite.frontends.notebook_outputs [NOTEBOOK ...]`` (``make notebooks``) executes
 the notebooks and writes them back under that rule.  Run on all of them, it starts from no kept runs
-(``notebooks/runs`` removed), as a learner's first pass would, and writes how long each took to
-``assets/times.json``, whence ``make figures`` writes them into the README.
+(``notebooks/runs`` removed), as a learner's first pass would, writes how long each took to
+``assets/times.json``, whence ``make figures`` writes them into the README, and then runs the
+exercises' solutions (``notebooks/solutions``).
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ if __name__ == "__main__":
     for path in paths or sorted(NOTEBOOK_DIR.glob("*.ipynb")):
         seconds[path.stem] = refresh(path)
         print(f"{path.name}: executed in {seconds[path.stem]:.0f} s", flush=True)
+    for path in sorted((NOTEBOOK_DIR / "solutions").glob("*.ipynb")) if every else ():
+        print(f"solutions/{path.name}: executed in {refresh(path):.0f} s", flush=True)
     if every:
         times = json.loads(TIMES.read_text()) if TIMES.exists() else {}
         TIMES.write_text(json.dumps({**times, "machine": machine(), "notebooks": seconds}, indent=1) + "\n")

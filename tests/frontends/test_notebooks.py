@@ -10,6 +10,7 @@ import pytest
 from sdarts_lite.frontends.notebook_outputs import checked
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
+SOLUTIONS = sorted((Path(__file__).resolve().parents[2] / "notebooks" / "solutions").glob("*.ipynb"))
 
 
 def test_the_numbered_notebooks_are_there():
@@ -19,7 +20,7 @@ def test_the_numbered_notebooks_are_there():
     assert all(re.fullmatch(r"\d\d_[a-z0-9_]+", n) for n in names)
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS + SOLUTIONS, ids=lambda p: p.parent.name + "/" + p.stem)
 def test_committed_notebooks_keep_only_the_checked_outputs(path):
     nb = json.loads(path.read_text())
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
@@ -36,15 +37,19 @@ def test_committed_notebooks_keep_only_the_checked_outputs(path):
             assert cell["outputs"] == [], f"{path.name}: strip outputs (make notebooks)"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS + SOLUTIONS, ids=lambda p: p.parent.name + "/" + p.stem)
 def test_notebooks_use_the_package_and_define_nothing_of_their_own(path):
+    """Only an exercise's answer is the notebook's own: a function its cell hands to a check."""
     nb = json.loads(path.read_text())
-    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
-    assert "sdarts_lite" in code
-    assert not re.search(r"^\s*(def|class)\s", code, flags=re.M), f"{path.name} defines a function or class"
+    cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    assert "sdarts_lite" in "\n".join(cells)
+    for code in cells:
+        defined = re.findall(r"^\s*(?:def|class)\s+(\w+)", code, flags=re.M)
+        checked = re.findall(r"sl\.exercises\.check_\w+\((\w+)\)", code)
+        assert not defined or defined == checked, f"{path.name} defines {defined}, not an exercise's answer"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS + SOLUTIONS, ids=lambda p: p.parent.name + "/" + p.stem)
 def test_notebooks_keep_the_d2l_cadence(path):
     """Short steps: no markdown cell over 15 lines, a sentence between any two code cells (why the
     next one runs), and the notebook ends in words, not code."""
