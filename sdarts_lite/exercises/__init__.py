@@ -21,22 +21,22 @@ from .implement import (
     check_early_stop,
     check_first_order_step,
     check_mixed_op,
+    check_one_ahead,
     check_param_free_share,
     check_permutation_test,
     check_sigmoid_weights,
     check_single_level_step,
     check_softmax_weights,
     check_top_eigenvalue,
-    check_uniform_weights,
 )
 from .questions import (
-    check_all_skip_accuracy,
+    check_better_held_out,
     check_cells_below_80,
-    check_darts_alpha_count,
+    check_darts_cell_count,
     check_largest_factor,
-    check_more_param_free,
     check_more_than_luck,
-    check_seeds_more_param_free,
+    check_same_cell,
+    check_seeds_all_param_free,
     check_split_joint,
 )
 
@@ -44,10 +44,10 @@ EXERCISES = dict(sorted(EXERCISES.items(), key=lambda item: tuple(map(int, item[
 
 __all__ = [
     "EXERCISES", "Exercise", "Report", "PASSED", "NOT_DONE", "FAILED",
-    "check_mixed_op", "check_softmax_weights", "check_sigmoid_weights", "check_uniform_weights",
-    "check_single_level_step", "check_first_order_step", "check_more_param_free",
-    "check_param_free_share", "check_chance_param_free_edges", "check_seeds_more_param_free",
-    "check_derive", "check_dead_nodes", "check_all_skip_accuracy", "check_cells_below_80",
-    "check_darts_derivation", "check_darts_alpha_count", "check_permutation_test", "check_more_than_luck",
+    "check_mixed_op", "check_softmax_weights", "check_sigmoid_weights", "check_one_ahead",
+    "check_single_level_step", "check_first_order_step", "check_better_held_out",
+    "check_param_free_share", "check_chance_param_free_edges", "check_seeds_all_param_free",
+    "check_derive", "check_dead_nodes", "check_same_cell", "check_cells_below_80",
+    "check_darts_derivation", "check_darts_cell_count", "check_permutation_test", "check_more_than_luck",
     "check_top_eigenvalue", "check_early_stop", "check_split_joint", "check_largest_factor",
 ]

@@ -76,17 +76,16 @@ def check_sigmoid_weights(sigmoid_weights) -> str:
     return check_weights(sigmoid_weights, "sigmoid")
 
 
-@exercise("01.4", "the weights of a uniform alpha", "predict")
-def check_uniform_weights(softmax: float, sigmoid: float) -> str:
-    """Each operation's weight on a NAS-Bench-201 edge whose 5 alphas are all 0."""
-    zeros = torch.zeros(1, len(NB201_OPS))
+@exercise("01.4", "the weight of an operation one ahead", "predict")
+def check_one_ahead(softmax: float, sigmoid: float) -> str:
+    """The weight of the operation whose alpha is 1 on an edge whose four other alphas are 0."""
+    alphas = torch.tensor([[0.0, 0.0, 0.0, 0.0, 1.0]])
     for name, answer in (("softmax", softmax), ("sigmoid", sigmoid)):
-        kit = float(mixing_weights(zeros, name)[0, 0])
-        if abs(number(answer, f"your {name} weight") - kit) > 0.005:
-            raise Differs(f"under the {name} each of the 5 operations gets {kit:.2f}, you predicted "
-                          f"{number(answer, name):.2f}")
-    return ("softmax: 1/5 = 0.20 each, the five share one unit; sigmoid: 0.50 each, every "
-            "operation on its own (the sigmoid's weights need not sum to 1)")
+        kit = float(mixing_weights(alphas, name)[0, -1])
+        if abs(number(answer, f"your {name} weight") - kit) > 0.01:
+            raise Differs(f"under the {name} it gets {kit:.3f}, you predicted {number(answer, name):.3f}")
+    return ("softmax: e / (e + 4) = 0.405, more than twice each other's 0.149, since the five share one "
+            "unit; sigmoid: 1 / (1 + 1/e) = 0.731, and the others keep their 0.5: no competition")
 
 
 # ---------------------------------------------------------------- 02: the two ways to step
@@ -149,7 +148,8 @@ def check_param_free_share(share) -> str:
         kit = param_free_share(mixing_weights(alphas.double()).tolist(), list(ops))
         mine = number(call(share, alphas.clone(), ops, where=where), f"your share on {where}")
         if abs(mine - kit) > 1e-5:
-            raise Differs(f"on {where}: yours is {mine:.4f}, the kit's param_free_share gives {kit:.4f}")
+            raise Differs(f"on {where}: yours is {mine:.4f}, the kit's param_free_share gives {kit:.4f} "
+                          f"(the parameter-free operations of every space: {', '.join(param_free_ops())})")
     return ("yours equals the kit's param_free_share (core/history.py) in both spaces: the weights, "
             "not the alphas, on " + ", ".join(param_free_ops()))
 
@@ -187,6 +187,9 @@ def check_derive(derive) -> str:
             kit = derive_genotype(alphas, exclude_none=not allow_none).ops
             where = f"alphas {k + 1} of 8 with allow_none={allow_none}"
             mine = call(derive, alphas.clone(), NB201_OPS, allow_none, where=where)
+            if isinstance(mine, str):
+                raise Differs(f"on {where}: yours returned the text {mine!r}; return one operation name "
+                              "per edge, as a list")
             try:
                 mine = tuple(mine)
             except TypeError:
@@ -243,11 +246,10 @@ def check_darts_derivation(derive_darts_cell) -> str:
         except (TypeError, ValueError):
             raise Differs(f"on {where}: yours returned {mine!r}, not a list of (operation, input) "
                           "pairs") from None
-        by_node = [sorted(mine[n:n + 2]) == sorted(kit[n:n + 2]) for n in range(0, 8, 2)]
-        if len(mine) != len(kit) or not all(by_node):
+        if mine != kit:
             raise Differs(f"on {where}:\n    yours    {mine}\n    the kit's {kit} (derive_cell)")
     return ("yours equals the kit's derive_cell (core/spaces/darts/genotypes.py) on 8 weight "
-            "matrices with strong `none` edges: two inputs per node, never `none`")
+            "matrices with strong `none` edges: two inputs per node, strongest first, never `none`")
 
 
 # ---------------------------------------------------------------- 07: more than luck?
@@ -257,8 +259,9 @@ def check_permutation_test(test) -> str:
     into groups of len(a) and len(b) counted."""
     rng = np.random.default_rng(7)
     cases = [([2, 3, 3, 2, 1], [5, 6, 5, 4, 6]), ([5, 6, 5, 4], [2, 3, 1, 2]),
-             ([1, 2, 2], [2, 1, 3, 2, 2]), ([2, 2, 3, 2, 2, 1], [2, 3, 1, 2, 2, 2])]
-    cases += [(list(np.round(rng.normal(0, 1, 5), 3)), list(np.round(rng.normal(shift, 1, 6), 3)))
+             ([1, 2, 2], [2, 1, 3, 2, 2]), ([2, 2, 3, 2, 2, 1], [2, 3, 1, 2, 2, 2]),
+             ([0.1, 0.2, 0.7, 0.4, 0.3], [0.3, 0.6, 0.2, 0.9, 0.1])]  # float sums: ties need a tolerance
+    cases += [(np.round(rng.normal(0, 1, 5), 3).tolist(), np.round(rng.normal(shift, 1, 6), 3).tolist())
               for shift in (0, 2)]
     for k, (a, b) in enumerate(cases):
         kit = permutation_test(a, b)
@@ -266,7 +269,7 @@ def check_permutation_test(test) -> str:
         mine = number(call(test, list(a), list(b), where=where), f"your p on {where}")
         if abs(mine - kit) > 1e-6:
             raise Differs(f"on {where}: your p is {mine:.5f}, the kit's permutation_test gives {kit:.5f}")
-    return ("yours equals the kit's permutation_test (analysis/stats.py) on 6 pairs of groups, "
+    return (f"yours equals the kit's permutation_test (analysis/stats.py) on {len(cases)} pairs of groups, "
             "ties and a negative difference among them")
 
 
@@ -305,13 +308,15 @@ def check_early_stop(early_stop) -> str:
     epoch i - 5 whose alphas DARTS-ES keeps, as (i, i - 5); None when it never fires (entries of
     ``None``: epochs not measured, which cannot decide)."""
     rng = np.random.default_rng(8)
-    series = [list(np.round(0.2 * 1.08 ** np.arange(30), 4)),           # grows 8% an epoch
-              list(np.round(0.2 + 0.001 * np.arange(30), 4)),           # flat: never fires
-              [None if e % 5 else round(0.2 * 1.1 ** e, 4) for e in range(30)],  # every fifth epoch
-              list(np.round(0.3 + rng.uniform(0, 0.05, 30), 4)) + [0.9] * 5]  # a late jump
+    series = [np.round(0.2 * 1.08 ** np.arange(30), 4).tolist(),        # grows 8% an epoch
+              np.round(0.2 + 0.001 * np.arange(30), 4).tolist(),        # flat: never fires
+              [None if e % 5 else round(0.2 * 1.04 ** e, 4) for e in range(30)],  # every fifth epoch, slow
+              [None if e % 5 else (0.2 if e < 20 else 0.5) for e in range(30)],  # every fifth, a jump
+              np.round(0.3 + rng.uniform(0, 0.05, 30), 4).tolist() + [0.9] * 5]  # a late jump
     for k, lambdas in enumerate(series):
         kit = early_stop_epoch(lambdas)
-        where = f"series {k + 1} of {len(series)}: {lambdas}"
+        shown = ", ".join("None" if v is None else f"{v:g}" for v in lambdas[:8])
+        where = f"series {k + 1} of {len(series)} ({len(lambdas)} epochs: {shown}, ...)"
         mine = call(early_stop, list(lambdas), where=where)
         try:
             mine = None if mine is None else tuple(int(v) for v in mine)
@@ -321,5 +326,5 @@ def check_early_stop(early_stop) -> str:
         if mine != kit:
             raise Differs(f"on {where}:\n    yours gives {mine}, the kit's early_stop_epoch {kit}")
     return (f"yours equals the kit's early_stop_epoch (core/sharpness.py; k = {ES_WINDOW}, ratio "
-            f"{ES_RATIO}) on {len(series)} series, one that never fires and one measured every fifth epoch")
+            f"{ES_RATIO}) on {len(series)} series, one that never fires and two measured every fifth epoch")
 

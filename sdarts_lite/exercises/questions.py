@@ -5,10 +5,13 @@
 from __future__ import annotations
 
 import json
+import math
+from collections import Counter
 
 from ..core.spaces import get_space
+from ..core.spaces.darts.genotypes import DARTS_EDGES
+from ..evaluation.nb201_table import canonical_form
 from ..experiments.factors import cell_means
-from ..pictures.palette import NB201_ALL_SKIP, NB201_OPTIMUM
 from .checking import ASSETS, Differs, choice, exercise, number
 
 LEVELS = {"single-level": ("single", "singlelevel", "single-darts"),
@@ -25,41 +28,50 @@ def study(name: str = "study-fashion") -> dict:
     return json.loads(path.read_text())
 
 
-@exercise("02.3", "which optimizer keeps more weight on parameter-free operations", "predict")
-def check_more_param_free(answer: str) -> str:
-    """'single-level' or 'bi-level': whose alphas end with more weight on parameter-free operations."""
+@exercise("02.3", "whose supernet does better on held-out images", "predict")
+def check_better_held_out(answer: str) -> str:
+    """'single-level' or 'bi-level': whose supernet ends with the higher accuracy on the held-out test
+    images, on average over the committed study's seeds."""
     summary = study()["summary"]
-    share = {"single-level": summary[SINGLE]["param_free_share"]["mean"],
-             "bi-level": summary[BILEVEL]["param_free_share"]["mean"]}
-    right = max(share, key=share.get)
-    said = f"mean share over the committed study's seeds: single-level {share['single-level']:.2f}, " \
-           f"bi-level {share['bi-level']:.2f}"
+    accuracy = {"single-level": summary[SINGLE]["valid_acc"]["mean"],
+                "bi-level": summary[BILEVEL]["valid_acc"]["mean"]}
+    right = max(accuracy, key=accuracy.get)
+    said = (f"mean held-out accuracy over the committed study's seeds: single-level "
+            f"{accuracy['single-level']:.1f}%, bi-level {accuracy['bi-level']:.1f}%")
     if choice(answer, LEVELS, "your answer") != right:
-        raise Differs(f"{right} keeps more: {said}")
-    return f"{right} it is; {said}"
+        raise Differs(f"{right}'s: {said}")
+    return (f"{right}'s; {said}. Learning alpha from held-out batches did not make the supernet "
+            "generalise better")
 
 
-@exercise("03.3", "in how many seeds bi-level keeps more parameter-free edges", "interpret")
-def check_seeds_more_param_free(seeds: int) -> str:
-    """Of the committed study's seeds, how many give bi-level's cell more parameter-free edges than
-    single-level's (same seed)."""
+@exercise("03.3", "in how many seeds bi-level's cell is all parameter-free", "interpret")
+def check_seeds_all_param_free(seeds: int) -> str:
+    """Of the committed study's seeds, how many give bi-level a cell whose every edge is parameter-free."""
     runs = study()["runs"]
-    count = sum(b["param_free_edges"] > s["param_free_edges"] for s, b in zip(runs[SINGLE], runs[BILEVEL]))
+    count = sum(r["param_free_edges"] == r["edges"] for r in runs[BILEVEL])
     if number(seeds, "your count") != count:
-        raise Differs(f"count the seeds in the printed table again: it is not {seeds}")
-    return f"{count} of {len(runs[SINGLE])} seeds; notebook 07 asks whether a count like it could be luck"
+        raise Differs(f"count again the rows of the printed table whose bi-level edges read 6: it is not "
+                      f"{seeds}")
+    return (f"{count} of {len(runs[BILEVEL])} seeds: cells with no operation that has weights, collapsed "
+            "outright; single-level's largest count stays far below 6")
 
 
-@exercise("05.1", "the all-skip cell's accuracy", "predict")
-def check_all_skip_accuracy(accuracy: float) -> str:
-    """The NAS-Bench-201 CIFAR-10 test accuracy (%) of the cell whose six edges are all skip_connect,
-    within 10 points."""
-    guess = number(accuracy, "your accuracy")
-    if abs(guess - NB201_ALL_SKIP) > 10:
-        raise Differs(f"{guess:.1f}% is more than 10 points from the benchmark's {NB201_ALL_SKIP:.2f}%")
-    return (f"the benchmark gives {NB201_ALL_SKIP:.2f}% (you said {guess:.1f}%), "
-            f"{NB201_OPTIMUM - NB201_ALL_SKIP:.0f} points below the best cell: with no convolution in its "
-            "cells, only the skeleton's stem and reduction blocks learn features")
+DEAD_CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|avg_pool_3x3~0|none~1|none~2|"
+POOL_CELL = "|skip_connect~0|+|none~0|avg_pool_3x3~1|+|avg_pool_3x3~0|none~1|none~2|"
+
+
+@exercise("05.1", "do two cells count as one", "predict")
+def check_same_cell(answer: str) -> str:
+    """'yes' or 'no': does NAS-Bench-201 count ``DEAD_CELL`` (three 3x3 convolutions) and ``POOL_CELL``
+    (none) as one cell, with one accuracy?"""
+    same = canonical_form(DEAD_CELL) == canonical_form(POOL_CELL)
+    right = "yes" if same else "no"
+    if choice(answer, YES_NO, "your answer") != right:
+        raise Differs(f"{right}: both cells' canonical form is {canonical_form(DEAD_CELL)!r}" if same else
+                      f"{right}: their canonical forms differ")
+    return (f"{right}: both reduce to {canonical_form(DEAD_CELL)!r}, one pooling of the input. Nodes 1 and "
+            "2 are dead: no path without `none` leads from them to the output, so their convolutions "
+            "never reach it. Counted by edges the first cell has three convolutions, in effect none")
 
 
 @exercise("05.2", "how many derived cells score below 80%", "interpret")
@@ -77,32 +89,41 @@ def check_cells_below_80(single: int, bilevel: int) -> str:
             f"{len(runs[SINGLE])} seeds below 80%")
 
 
-@exercise("06.2", "how many numbers alpha holds in the DARTS space", "predict")
-def check_darts_alpha_count(count: int) -> str:
-    """How many alphas the DARTS CNN space learns: normal and reduction cells, 14 edges, 8 operations."""
-    space = get_space("darts")
-    if number(count, "your count") != space.num_alphas:
-        raise Differs(f"not {count}: count the edges of both cells and the operations on each")
-    return (f"{space.num_alphas} = {len(space.edges)} edges (14 of the normal cell, 14 of the reduction "
-            f"cell) x {len(space.ops)} operations, against NAS-Bench-201's 30")
+def darts_cells() -> int:
+    """Distinct derived DARTS cells of one type: per node, two of its inputs, each with an operation
+    that may win an edge."""
+    inputs = Counter(j for _, j in DARTS_EDGES)
+    ops = len(get_space("darts").derivable_ops)
+    return math.prod(math.comb(n, 2) * ops ** 2 for n in inputs.values())
+
+
+@exercise("06.2", "how many normal cells the DARTS space holds", "predict")
+def check_darts_cell_count(count: float) -> str:
+    """How many distinct normal cells a DARTS search can derive, within a factor of 10."""
+    exact = darts_cells()
+    guess = number(count, "your count")
+    if guess <= 0 or abs(math.log10(guess / exact)) > 1:
+        raise Differs(f"{guess:.3g} is more than a factor of 10 from {exact:,}")
+    return (f"{exact:,} (you said {guess:.3g}): per node, 2 of its 2, 3, 4 or 5 inputs, each with one of 7 "
+            "operations; with the reduction cell, about 10^18 pairs, against NAS-Bench-201's 15,625 cells")
 
 
 @exercise("07.2", "is the difference more than luck", "interpret")
 def check_more_than_luck(fashion: str, digits: str) -> str:
-    """'yes' or 'no', for Fashion-MNIST's and the digits' studies: is single-level's difference from
-    bi-level in parameter-free edges significant at the 5% level (permutation test)?"""
+    """'yes' or 'no', for Fashion-MNIST's and the digits' studies: is the difference in parameter-free
+    edges of the line ``single-steps vs bilevel1`` significant at the 5% level (permutation test)?"""
     lines = []
     for name, folder, answer in (("Fashion-MNIST", "study-fashion", fashion),
                                  ("digits", "study-laptop", digits)):
         p = study(folder)["contrasts"][f"{SINGLE} vs {BILEVEL}"]["param_free_edges"]["p"]
         right = "yes" if p < 0.05 else "no"
         if choice(answer, YES_NO, f"your answer for {name}") != right:
-            raise Differs(f"{name}: read its p again; is it below 0.05?")
+            raise Differs(f"{name}: the `single-steps vs bilevel1` line gives p = {p:.3g}; is it below 0.05?")
         lines.append(f"{name}: {right} (p = {p:.2g})")
     return "; ".join(lines) + ". A p above 0.05 is no evidence either way, not evidence of no difference"
 
 
-@exercise("09.1", "what split_joint does", "predict")
+@exercise("09.1", "what split_joint does", "interpret")
 def check_split_joint(answer: str) -> str:
     """'single-level' or 'bi-level': split_joint steps together, like single-level, but alpha learns
     from held-out batches, like bi-level; whose number of parameter-free edges does its cell keep?"""
@@ -116,7 +137,8 @@ def check_split_joint(answer: str) -> str:
     said = ", ".join(f"{name} {value:.2f}" for name, value in edges.items())
     if choice(answer, LEVELS, "your answer") != right:
         raise Differs(f"like {right}'s: parameter-free edges under the softmax, {said}")
-    return f"like {right}'s ({said}): which data alpha learns from decides, not when it steps"
+    return (f"like {right}'s ({said}): which data alpha learns from goes with collapse, not when it steps "
+            "(or that w trains on half the images: the study cannot tell these apart)")
 
 
 @exercise("09.2", "which factor matters most", "interpret")

@@ -194,7 +194,18 @@ def darts_none_only_in_choice(weights):
     return cell
 
 
-def permutation(a, b, two_sided=True, strict=False):
+def darts_weakest_first(weights):
+    w = weights.clone()
+    w[:, 0] = -1
+    cell = []
+    for node in range(2, 6):
+        incoming = [(e, i) for e, (i, j) in enumerate(sl.DARTS_EDGES) if j == node]
+        strongest = sorted(incoming, key=lambda edge: -w[edge[0]].max().item())[:2]
+        cell += [(sl.PRIMITIVES[int(w[e].argmax())], i) for e, i in reversed(strongest)]
+    return cell
+
+
+def permutation(a, b, two_sided=True, strict=False, tolerance=1e-9):
     pooled = np.array(a + b, dtype=float)
     observed = np.mean(b) - np.mean(a)
     hits = total = 0
@@ -203,7 +214,7 @@ def permutation(a, b, two_sided=True, strict=False):
         in_a[list(group)] = True
         d = pooled[~in_a].mean() - pooled[in_a].mean()
         d, o = (abs(d), abs(observed)) if two_sided else (d, observed)
-        hits += d > o + 1e-9 if strict else d >= o - 1e-9
+        hits += d > o + tolerance if strict else d >= o - tolerance
         total += 1
     return hits / total
 
@@ -214,6 +225,13 @@ def power_iteration(hvp, n):
         w = hvp(v)
         v = w / w.norm()
     return float(v @ hvp(v))
+
+
+def early_stop_ignoring_none(lambdas):
+    for i in range(5, len(lambdas)):
+        if lambdas[i - 5] / lambdas[i] < 0.75:
+            return i, i - 5
+    return None
 
 
 def early_stop_inverted(lambdas):
@@ -242,24 +260,27 @@ WRONG = {
     "01.1": [(mixed_unweighted,), (mixed_mean_weight,), (raises,), (wrong_shape,), (lambda *a: "text",)],
     "01.2": [(softmax_wrong_axis,), (torch.sigmoid,), (wrong_shape,)],
     "01.3": [(sigmoid_as_softmax,), (raises,)],
-    "01.4": [(0.5, 0.5), (0.2, 0.2), ("a fifth", 0.5)],
+    "01.4": [(0.2, 0.5), (0.5, 0.5), (math.e / (math.e + 4), 0.5), ("a fifth", 0.73)],
     "02.1": [(step_on_held_out,), (step_in_turn_same_batch,), (step_forgets_to_step,), (raises,)],
     "02.2": [(step_in_turn_same_batch,), (step_w_first,), (step_gradients_summed,)],
-    "02.3": [("single-level",), ("maybe",)],
+    "02.3": [("bi-level",), ("maybe",)],
     "03.1": [(share_of_alphas,), (share_summed_over_edges,)],
     "03.2": [(chance_counting_none,), (raises,)],
-    "03.3": [(9,), ("all",)],
+    "03.3": [(10,), (0,), ("all",)],
     "04.1": [(derive_ignoring_rule,), (derive_wrong_axis,), (lambda *a: 42,)],
     "04.2": [(dead_from_input_only,), (lambda edges: {1},), (lambda edges: 3,)],
-    "05.1": [(94.37,), (30,)],
+    "05.1": [("no",), (54.3,)],
     "05.2": [(7, 1), (0, 10)],
-    "06.1": [(darts_with_none,), (darts_none_only_in_choice,), (lambda w: [("sep_conv_3x3", 0)] * 8,)],
-    "06.2": [(112,), (14 * 8 + 14,)],
+    "06.1": [(darts_with_none,), (darts_none_only_in_choice,), (darts_weakest_first,),
+             (lambda w: [("sep_conv_3x3", 0)] * 8,)],
+    "06.2": [(224,), (15_625,), (8 ** 14,)],
     "07.1": [(lambda a, b: permutation(a, b, two_sided=False),),
+             (lambda a, b: permutation(a, b, tolerance=0),),
              (lambda a, b: permutation(a, b, strict=True),)],
     "07.2": [("yes", "yes"), ("no", "no")],
     "08.1": [(power_iteration,), (lambda hvp, n: float(hvp(torch.ones(n, dtype=torch.float64)).max()),)],
-    "08.2": [(early_stop_inverted,), (early_stop_off_by_one,), (lambda lambdas: 5,)],
+    "08.2": [(early_stop_inverted,), (early_stop_off_by_one,), (early_stop_ignoring_none,),
+             (lambda lambdas: 5,)],
     "09.1": [("single-level",)],
     "09.2": [("relaxation",), ("schedule",), ("luck",)],
 }
