@@ -59,7 +59,7 @@ exercises: $(STAMP)  ## each notebook's exercises written from notebooks/solutio
 notebooks: $(STAMP) exercises  ## execute the notebooks in order from no kept runs, keep only the outputs nbval checks, time them (assets/times.json), then the solutions
 	$(PY) -m sdarts_lite.frontends.notebook_outputs
 
-figures: $(STAMP)  ## the README's figures (assets/figures/*.png: two fashion searches, the committed studies) and its generated numbers
+figures: $(STAMP)  ## the README's figures (assets/figures/*.png: two fashion searches, the committed studies) and the generated numbers of the README, docs/course.md and docs/instructor.md
 	$(PY) -m sdarts_lite.frontends.readme_figures
 
 book: $(STAMP)  ## every notebook executed, rendered to build/book/ with docs/ (BOOK_EXECUTE=0: from the last build's executed copies)

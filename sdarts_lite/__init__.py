@@ -40,7 +40,7 @@ from .core.spaces.nb201.supernet import NB201Supernet
 from .core.supernet import Supernet, supernet
 from .data.batches import Batches
 from .data.images import DATASETS, ImageData, load_dataset
-from .evaluation.nb201_table import CellResult, NB201Benchmark, canonical_form, load_benchmark
+from .evaluation.nb201_table import CellResult, NB201Benchmark, canonical_form, find_table, load_benchmark
 from .evaluation.retrain import TrainResult, train_from_scratch
 from .experiments.factors import FACTORS, factor_study
 from .experiments.study import StudyResult, histories, study
@@ -83,7 +83,8 @@ __all__ = [
     # why collapse happens: the held-out loss's sharpness in alpha, and DARTS-ES
     "Sharpness", "early_stop_epoch",
     # evaluating derived cells
-    "train_from_scratch", "TrainResult", "load_benchmark", "NB201Benchmark", "CellResult", "canonical_form",
+    "train_from_scratch", "TrainResult", "load_benchmark", "find_table", "NB201Benchmark", "CellResult",
+    "canonical_form",
     # plots, drawings and reports
     "alpha_figure", "benchmark_figure", "compare_figure", "collapse_figure", "diagnostics_figure",
     "factor_figure", "sharpness_figure", "study_figure", "images_figure", "lesson_figure", "lesson_lines",

@@ -6,9 +6,13 @@ import pytest
 import torch
 from hypothesis import HealthCheck, settings
 
+from sdarts_lite.evaluation.nb201_table import ENV_VAR, FETCH, find_table
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent / "references"))  # the independent oracles
-NB201_CSV = Path(os.environ.get("SDARTS_NB201", ROOT.parent / "shared" / "nb201" / "nats_bench.csv"))
+# the NAS-Bench-201 table: $SDARTS_NB201, else the one `python -m sdarts_lite fetch nb201` wrote, else the
+# reference copy beside the repository
+NB201_CSV = find_table() or ROOT.parent / "shared" / "nb201" / "nats_bench.csv"
 
 # Hypothesis profiles (tests/base/test_guard_properties.py): "ci", the default, draws the same examples on
 # every run (derandomized, no example database), few enough that the property tests take about a
@@ -23,7 +27,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 @pytest.fixture
 def nb201_csv() -> Path:
     if not NB201_CSV.is_file():
-        pytest.skip(f"NAS-Bench-201 table not found at {NB201_CSV} (set SDARTS_NB201)")
+        pytest.skip(f"NAS-Bench-201 table not found at {NB201_CSV} ({FETCH}, or set {ENV_VAR})")
     return NB201_CSV
 
 

@@ -20,7 +20,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "sdarts_lite"
 # The folders, lowest first: a module may import from its own folder and from those before it.
-LAYERS = ("base", "data", "core", "evaluation", "analysis", "pictures", "experiments", "frontends")
+LAYERS = ("base", "data", "core", "evaluation", "analysis", "pictures", "experiments", "exercises",
+          "frontends")
 MODEL = {f"sdarts_lite.core.spaces.{space}.{part}" for space in ("nb201", "darts")
          for part in ("ops", "supernet", "network")} | {"sdarts_lite.core.spaces.darts.stacked",
                                                         "sdarts_lite.core.spaces.layers"}

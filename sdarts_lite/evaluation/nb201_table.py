@@ -14,9 +14,10 @@ which the canonical form ignores).  A class's accuracy is the mean over its memb
 estimate for the function they share.  (The two best cells and the all-skip cell are alone in
 their classes, so their numbers are the benchmark's own.)
 
-The table is read from a path the user gives (``path=`` or $SDARTS_NB201), never copied: a
-CSV in the layout of ``nats_bench.csv``, or, with the ``nats_bench`` package installed, the
-official NATS-Bench topology file, read through its API.
+The kit ships no table.  It is read from a path the user gives (``path=`` or $SDARTS_NB201),
+else from the copy ``python -m sdarts_lite fetch nb201`` wrote (``nb201_fetch.py``;
+``default_path()``): a CSV in the layout of ``nats_bench.csv``, or, with the ``nats_bench``
+package installed, the official NATS-Bench topology file, read through its API.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from ..base.guards import one_of
 from ..core.spaces import space_of
 from ..core.spaces.nb201 import NB201
 from ..core.spaces.nb201.genotypes import NUM_NODES, NB201Genotype
+from ..data.images import default_root
 
 ENV_VAR = "SDARTS_NB201"
 BENCHMARK_COLUMNS = {  # a dataset by the benchmark's name -> its test-accuracy column of the CSV
@@ -41,6 +43,21 @@ BENCHMARK_COLUMNS = {  # a dataset by the benchmark's name -> its test-accuracy 
     "ImageNet16-120": "ImageNetTestAccuracy200Epochs",
 }
 COLUMNS = (*BENCHMARK_COLUMNS.values(), "ArchitectureString", "UniqueString")
+FETCH = "python -m sdarts_lite fetch nb201"  # the command that gets the table
+
+
+def default_path() -> Path:
+    """Where ``fetch nb201`` writes the table: ``nb201/nats_bench.csv`` under the data root
+    ($SDARTS_DATA, else ``~/.cache/sdarts-lite``), beside the datasets."""
+    return default_root() / "nb201" / "nats_bench.csv"
+
+
+def find_table() -> Path | None:
+    """The table lookups read when given no path: $SDARTS_NB201 when set (even if absent, so
+    that the error names it), else the fetched table when there, else None."""
+    if os.environ.get(ENV_VAR):
+        return Path(os.environ[ENV_VAR])
+    return default_path() if default_path().is_file() else None
 
 
 def canonical_form(genotype: NB201Genotype | str) -> str:
@@ -129,36 +146,49 @@ class NB201Benchmark:
 
 
 def load_benchmark(path: str | os.PathLike | None = None, missing_ok: bool = False) -> NB201Benchmark | None:
-    """The benchmark table at ``path`` (default: $SDARTS_NB201): a ``.csv`` in the layout of
-    ``nats_bench.csv``, or anything else through the official ``nats_bench`` package.
-    ``missing_ok``: when no path is given, print one line saying so and return None."""
-    path = path or os.environ.get(ENV_VAR)
+    """The benchmark table at ``path`` (default: ``find_table()``, $SDARTS_NB201 else the fetched
+    one): a ``.csv`` in the layout of ``nats_bench.csv``, or anything else through the official
+    ``nats_bench`` package.  ``missing_ok``: when there is none, print one line saying how to get
+    it and return None."""
+    path = path or find_table()
     if not path and missing_ok:
-        print(f"no NAS-Bench-201 table: set {ENV_VAR} to a nats_bench.csv file to look cells up")
+        print(f"no NAS-Bench-201 table: `{FETCH}` gets it (once) to look cells up")
         return None
     if not path:
-        raise FileNotFoundError(f"no NAS-Bench-201 table given: pass path= or set {ENV_VAR} to a "
-                                "nats_bench.csv file (or to the official NATS-Bench topology file)")
+        raise FileNotFoundError(f"no NAS-Bench-201 table: `{FETCH}` gets it, or pass path= or set {ENV_VAR} "
+                                "to a nats_bench.csv file (or to the official NATS-Bench topology file)")
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"NAS-Bench-201 table {path} does not exist (check path= or {ENV_VAR})")
     return read_csv(path) if path.suffix.lower() == ".csv" else read_official(path)
 
 
-def read_csv(path: Path) -> NB201Benchmark:
-    """A table with the columns of ``nats_bench.csv`` (any order, extra columns ignored)."""
+def read_csv(path: Path, name: str | None = None) -> NB201Benchmark:
+    """A table with the columns of ``nats_bench.csv`` (any order, extra columns ignored);
+    ``name``: what errors and ``source`` call it (default: the path)."""
+    name = name or str(path)
     with open(path, newline="") as f:
         reader = csv.DictReader(f)
         missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
-            raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
+            raise ValueError(f"{name}: missing column(s) {', '.join(missing)}")
         rows = list(reader)
     try:
         acc = {d: [float(r[col]) for r in rows] for d, col in BENCHMARK_COLUMNS.items()}
     except (TypeError, ValueError) as err:
-        raise ValueError(f"{path}: an accuracy is not a number ({err})") from None
+        raise ValueError(f"{name}: an accuracy is not a number ({err})") from None
     return NB201Benchmark([r["ArchitectureString"] for r in rows], [r["UniqueString"] for r in rows],
-                          acc, str(path))
+                          acc, name)
+
+
+def write_csv(table: NB201Benchmark, path: Path) -> None:
+    """``table`` in the layout ``read_csv`` reads, one row per cell in the table's order."""
+    uniques = table.classes[table.class_of]
+    with open(path, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(COLUMNS)
+        for r, arch in enumerate(table.archs):
+            out.writerow([*(repr(float(table.cell_acc[d][r])) for d in BENCHMARK_COLUMNS), arch, uniques[r]])
 
 
 def read_official(path: Path) -> NB201Benchmark:

@@ -1,9 +1,10 @@
 """Command line: ``python -m sdarts_lite search|compare|study|factors|sweep|train|fetch ...``
-(``--help`` on each)."""
+(``--help`` on each); ``fetch`` gets a dataset or the NAS-Bench-201 table ready."""
 
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -13,7 +14,8 @@ from ..core.config import BUDGETS, PRESETS, SearchConfig, make_config
 from ..core.optimizers import STUDY_MODES
 from ..core.search import search
 from ..data.images import DATASETS, load_dataset
-from ..evaluation.nb201_table import load_benchmark
+from ..evaluation.nb201_fetch import fetch_table
+from ..evaluation.nb201_table import ENV_VAR, find_table, load_benchmark
 from ..evaluation.retrain import train_from_scratch
 from ..experiments.factors import FACTORS, OPTIMIZERS, factor_study, save_factors
 from ..experiments.study import study
@@ -125,10 +127,32 @@ def run_train(args) -> None:
     print(f"wrote {path}")
 
 
+def fetch_dataset(args) -> str:
+    if args.source or args.sha256:
+        raise ValueError(f"from, sha256: only nb201 is fetched from a source; {args.name} is looked for "
+                         "under --root, then downloaded")
+    data = load_dataset(args.name, root=args.root)
+    return (f"{args.name}: {len(data.search_y)} search and {len(data.test_y)} held-out images of "
+            f"{data.image_size}x{data.image_size}, ready")
+
+
+def fetch_nb201(args) -> str:
+    path, table = fetch_table(args.source, root=args.root, sha256=args.sha256)
+    found = find_table()
+    if found == path:
+        then = "lookups now find it"
+    elif os.environ.get(ENV_VAR):
+        then = f"lookups read ${ENV_VAR} ({found}) first; unset it to use this one"
+    else:
+        then = f"lookups find it with {ENV_VAR}={path}"
+    return f"nb201: {len(table):,} cells in {path}; {then}"
+
+
+FETCH = {**dict.fromkeys(DATASETS, fetch_dataset), "nb201": fetch_nb201}  # what `fetch` gets ready
+
+
 def run_fetch(args) -> None:
-    data = load_dataset(args.dataset, root=args.root)
-    print(f"{args.dataset}: {len(data.search_y)} search and {len(data.test_y)} held-out images of "
-          f"{data.image_size}x{data.image_size}, ready")
+    print(FETCH[args.name](args))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,11 +222,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--table", type=Path, default=Path("runs/sweep.md"))
     p.set_defaults(run=run_sweep)
-    p = sub.add_parser("fetch", help="get a dataset ready: files in place, Debian's package, else a download")
-    p.add_argument("dataset", choices=DATASETS)
+    p = sub.add_parser("fetch", help="get a dataset ready (files in place, Debian's package, else a "
+                       "download), or the NAS-Bench-201 table (nb201)")
+    p.add_argument("name", choices=list(FETCH))
     p.add_argument("--root", type=Path, default=None,
                    help="the folder to look in, unpack and download to (default: $SDARTS_DATA, else "
-                   "~/.cache/sdarts-lite)")
+                   "~/.cache/sdarts-lite); nb201 goes to ROOT/nb201/nats_bench.csv")
+    p.add_argument("--from", dest="source", default=None,
+                   help="nb201 only: an http(s) or file URL, or a path, of a CSV in the table's layout, "
+                   "or the official NATS-Bench topology file (pip install nats_bench); default: the pinned "
+                   "public CSV (docs/usage.md)")
+    p.add_argument("--sha256", default=None,
+                   help="nb201 only: the hash the CSV must have (default: the pinned CSV's, without --from)")
     p.set_defaults(run=run_fetch)
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import re
 import textwrap
 import tokenize
@@ -20,6 +19,7 @@ from pathlib import Path
 from ..base.device import DEVICES
 from ..core.config import PRESETS, SearchConfig, choices
 from ..core.hyperparameters import Hyperparameters
+from ..evaluation.nb201_table import find_table
 
 
 class Parser(argparse.ArgumentParser):
@@ -91,6 +91,7 @@ def run_flags() -> argparse.ArgumentParser:
 def lookup_flags() -> argparse.ArgumentParser:
     """The NAS-Bench-201 table that derived cells are looked up in."""
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--nb201", default=os.environ.get("SDARTS_NB201"),
-                   help="NAS-Bench-201 table to look derived cells up in (default: $SDARTS_NB201)")
+    p.add_argument("--nb201", default=find_table(),
+                   help="NAS-Bench-201 table to look derived cells up in (default: $SDARTS_NB201, else the "
+                   "one `fetch nb201` wrote, when there)")
     return p

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from sdarts_lite import NB201Genotype
-from sdarts_lite.evaluation.nb201_table import COLUMNS, ENV_VAR, canonical_form, load_benchmark
+from sdarts_lite.evaluation.nb201_table import COLUMNS, ENV_VAR, FETCH, canonical_form, load_benchmark
 
 ALL_SKIP = "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|"
 BEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
@@ -92,11 +92,12 @@ def test_wrong_columns_are_named(tmp_path):
     assert "CIFAR10TestAccuracy200Epochs" not in str(err.value)
 
 
-def test_no_path_is_one_clear_line(monkeypatch):
+def test_no_path_is_one_clear_line(monkeypatch, tmp_path):
     monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.setenv("SDARTS_DATA", str(tmp_path))  # where nothing was fetched
     with pytest.raises(FileNotFoundError, match=ENV_VAR) as err:
         load_benchmark()
-    assert "\n" not in str(err.value)
+    assert "\n" not in str(err.value) and FETCH in str(err.value)
 
 
 def test_path_from_the_environment(monkeypatch, nb201_csv, tmp_path):
