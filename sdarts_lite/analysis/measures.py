@@ -19,8 +19,10 @@ def measures(history: History, lookup=None) -> dict:
         "seed": history.config["seed"],
         "genotype": history.genotype,
         "param_free_edges": history.param_free_edges()[-1],
+        "live_param_ops": history.live_param_ops()[-1],
         "edges": history.num_edges(),
         "param_free_share": history.param_free_share()[-1],
+        "share_above_uniform": history.param_free_share()[-1] - history.uniform_share(),
         "decisiveness": history.decisiveness()[-1],
         "valid_acc": last.valid_acc,
         "train_loss": last.train_loss,
@@ -29,6 +31,8 @@ def measures(history: History, lookup=None) -> dict:
         "seconds": last.seconds,
         "param_free_share_per_epoch": history.param_free_share(),
         "param_free_edges_per_epoch": history.param_free_edges(),
+        "live_param_ops_per_epoch": history.live_param_ops(),
+        "weights": last.alphas,  # the last mixing weights: the cell derived again under another rule
     }
     lambdas = [r.lambda_max for r in history.epochs]
     if any(lam is not None for lam in lambdas):  # the held-out sharpness, and what DARTS-ES keeps
@@ -44,10 +48,13 @@ def measures(history: History, lookup=None) -> dict:
     return record
 
 
-MEASURES = ("param_free_edges", "param_free_share", "decisiveness", "valid_acc", "train_loss",
-            "alpha_loss", "alpha_grad_norm", "lambda_max", "seconds", "cifar10", "cifar10_es")
+MEASURES = ("param_free_edges", "live_param_ops", "param_free_share", "share_above_uniform", "decisiveness",
+            "valid_acc", "train_loss", "alpha_loss", "alpha_grad_norm", "lambda_max", "seconds", "cifar10",
+            "cifar10_es")
 LABELS = {"param_free_edges": "parameter-free edges of the derived cell",
+          "live_param_ops": "operations with parameters that reach the output",
           "param_free_share": "share of weight on parameter-free ops",
+          "share_above_uniform": "parameter-free share minus uniform alpha's",
           "decisiveness": "decisiveness (mean largest weight per edge)",
           "valid_acc": "held-out accuracy of the supernet (%)",
           "cifar10": "NAS-Bench-201 CIFAR-10 accuracy of the derived cell (%)",

@@ -20,6 +20,7 @@ from .sharpness import EXACT_LIMIT
 from .spaces import REGISTRY, get_space
 
 BUDGETS = ("epochs", "steps")
+DERIVATIONS = ("auto", "with_none", "without_none")  # may `none` win an edge (SearchConfig.derivation)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,10 @@ class SearchConfig:
                                       # 64 alphas: nb201's 30 products, not Lanczos's few; notebook 08)
     early_stop: bool = False      # DARTS-ES: stop once lambda_max has grown too fast, keep the cell of
                                   # 5 epochs before (needs sharpness_every=1)
+    derivation: str = "auto"      # whether `none` may win an edge of the derived cell: "with_none",
+                                  # "without_none" (the DARTS paper's rule), or "auto": with it on nb201
+                                  # under the softmax (DARTS-V1's code on the benchmark), without it under
+                                  # the sigmoid and on darts.  Compare optimizers under one rule
     seed: int = 0                 # seeds the weights, alpha and the batches
     log_every: int = 0            # also record the mixing weights every so many steps (0: per epoch only)
     hyper: Hyperparameters = field(default_factory=Hyperparameters)  # the optimizers' (optimizers.py)
@@ -64,7 +69,7 @@ class SearchConfig:
     def validate(self) -> SearchConfig:
         """Refuse values no search can run with, naming the field."""
         for name in ("space", "mode", "order", "dataset", "activation", "budget", "early_stop",
-                     "sharpness_spectrum"):
+                     "sharpness_spectrum", "derivation"):
             one_of(name, getattr(self, name), choices(name))
         size = check_image_size(self.dataset, self.image_size)
         check_subset_size("search_size", self.search_size, self.dataset)
@@ -93,6 +98,12 @@ class SearchConfig:
         space.check(self.N, size)
         return self
 
+    def exclude_none(self) -> bool:
+        """Whether ``none`` is kept from winning an edge of the derived cell (``derivation``)."""
+        if self.derivation == "auto":
+            return not (get_space(self.space).derives_none and self.activation == "softmax")
+        return self.derivation == "without_none"
+
     def to_dict(self) -> dict:
         """Plain values, as a history records the config (``from_dict`` reads them back)."""
         return asdict(self)
@@ -114,7 +125,7 @@ def choices(name: str) -> tuple | None:
     """The values a setting allows, where it allows a fixed set."""
     return {"space": tuple(REGISTRY), "mode": MODES, "order": ORDERS, "dataset": DATASETS,
             "activation": ACTIVATIONS, "budget": BUDGETS, "early_stop": (True, False),
-            "sharpness_spectrum": (True, False)}.get(name)
+            "sharpness_spectrum": (True, False), "derivation": DERIVATIONS}.get(name)
 
 
 RENAMED = {"curvature": "sharpness_every"}  # settings renamed since histories were first written (issue 23)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+
+import torch
 
 from ..base.files import write_atomically
 from .mixing import inert_ops
-from .spaces import get_space, param_free_ops, parse_genotype
+from .spaces import get_space, live_param_ops, param_free_ops, parse_genotype
 
 
 @dataclass
@@ -108,6 +110,11 @@ class History:
         operations (none, skip_connect, pools)."""
         return [param_free_share(self.shares(r.alphas), self.learned_ops) for r in self.epochs]
 
+    def uniform_share(self) -> float:
+        """The parameter-free share of uniform alpha, the mark each relaxation's share starts at:
+        3/5 under the softmax on NAS-Bench-201, 2/4 under the sigmoid (``none`` not learned)."""
+        return param_free_share([[1 / len(self.learned_ops)] * len(self.learned_ops)], self.learned_ops)
+
     def decisiveness(self) -> list[float]:
         """Per epoch, the mean over edges of the largest share: 1/5 (1/8 for DARTS) while alpha is
         uniform under the softmax, 1 once every edge has decided.  Under the sigmoid several
@@ -126,6 +133,24 @@ class History:
     def param_free_edges(self) -> list[int]:
         """Per epoch, how many edges of the derived cell carry a parameter-free operation."""
         return [parse_genotype(r.genotype).num_param_free() for r in self.epochs]
+
+    def live_param_ops(self) -> list[int]:
+        """Per epoch, the derived cell's operations with parameters that reach its output
+        (``spaces.live_param_ops``): what the edge count hides when ``none`` cuts a node off."""
+        return [live_param_ops(r.genotype) for r in self.epochs]
+
+    def derived_again(self, exclude_none: bool) -> History:
+        """This record with every epoch's cell derived again from its mixing weights under another
+        rule (``none`` kept from winning an edge or not): a reanalysis, with no new search."""
+        derive = get_space(self.config["space"]).derive
+        if derive is None:
+            raise ValueError(f"History: the {self.config['space']} space cannot derive a cell from a record")
+        epochs = [replace(r, genotype=str(derive(torch.tensor(r.alphas, dtype=torch.float64), exclude_none)))
+                  for r in self.epochs]
+        kept = self.early_stop["kept_epoch"] if self.early_stop else -1
+        config = {**self.config, "derivation": "without_none" if exclude_none else "with_none"}
+        return replace(self, config=config, epochs=epochs, genotype=epochs[kept].genotype if epochs else "",
+                       early_stop=self.early_stop and {**self.early_stop, "genotype": epochs[kept].genotype})
 
     def to_dict(self) -> dict:
         """Plain lists and dicts, as written to ``history.json``."""

@@ -102,7 +102,7 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
     finally:
         bar.close()
     if history.early_stop is None:
-        history.genotype = str(model.genotype())
+        history.genotype = str(model.genotype(config.exclude_none()))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         history.save(out / "history.json")
@@ -163,7 +163,8 @@ def record_epoch(history: History, epoch: int, results: list[StepResult], alphas
         epoch=epoch, alphas=model.edge_weights().tolist(),
         train_loss=sum(r.loss * r.count for r in results) / count,
         train_acc=100.0 * sum(r.correct for r in results) / count, valid_loss=valid[0], valid_acc=valid[1],
-        genotype=str(model.genotype()), seconds=time.perf_counter() - started, w_lr=opt.w_lr,
+        genotype=str(model.genotype(config.exclude_none())), seconds=time.perf_counter() - started,
+        w_lr=opt.w_lr,
         alpha_loss=sum(r.alpha_loss for r in results) / steps,
         alpha_grad_norm=sum(r.alpha_grad_norm for r in results) / steps, alpha_step=moved,
         lambda_max=sharpness[0], eigenvalues=sharpness[1]))

@@ -30,8 +30,9 @@ class Supernet(Protocol):
     def edge_weights(self) -> torch.Tensor:
         """The mixing weights, one row per alpha row (edges x operations)."""
 
-    def genotype(self) -> object:
-        """The discrete cell(s) derived from alpha."""
+    def genotype(self, exclude_none: bool | None = None) -> object:
+        """The discrete cell(s) derived from alpha; ``exclude_none``: whether ``none`` is kept from
+        winning an edge (None: the space's and relaxation's rule, ``SearchConfig.derivation``)."""
 
     def set_onehot(self, genotype: object) -> None:
         """Set alpha so that the mixing weights are exactly one-hot on ``genotype``."""

@@ -80,3 +80,18 @@ def dead_parts(part: dict) -> tuple[set[str], set[int]]:
     dead = set(nodes) - alive
     return dead, {k for k, (i, j, op) in enumerate(edges) if op == "none" or i in dead or j in dead}
 
+
+
+def live_param_ops(genotype) -> int:
+    """What a cell computes with weights: the operations with parameters on edges that are not
+    dead (``dead_parts``), summed over its cells.  An edge count can hide a collapse:
+    ``|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|avg_pool_3x3~0|none~1|none~2|`` has
+    three convolutions, but none reaches the output, so it has 0."""
+    genotype = parse_genotype(genotype)
+    free = space_of(genotype).param_free
+    count = 0
+    for part in genotype.diagram().values():
+        _, dead = dead_parts(part)
+        count += sum(op is not None and op not in free and e not in dead
+                     for e, (_, _, op) in enumerate(part["edges"]))
+    return count

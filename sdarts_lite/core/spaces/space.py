@@ -32,7 +32,10 @@ class SearchSpace:
                                          # auxiliary): the discrete network trained from scratch
     recipe: dict                         # training from scratch: SGD lr, nesterov, weight_decay; depth
     extras: bool = False                 # whether its networks take an auxiliary head and drop path
-    derives_none: bool = True            # whether `none` may win an edge of a derived cell (DARTS: no)
+    derives_none: bool = True            # whether `none` may win an edge of a derived cell by default
+                                         # (DARTS: no; SearchConfig.derivation sets it per search)
+    derive: Callable[..., Any] | None = None  # (mixing weights, exclude_none) -> the derived genotype:
+                                              # a record's cells derived again under another rule
 
     @property
     def num_alphas(self) -> int:

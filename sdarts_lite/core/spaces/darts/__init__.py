@@ -1,7 +1,15 @@
 """The DARTS CNN space: normal and reduction cells, 14 edges x 8 operations each."""
 
 from ..space import SearchSpace
-from .genotypes import DARTS_EDGES, PARAM_FREE, PRIMITIVES, DartsGenotype
+from .genotypes import DARTS_EDGES, NODES, PARAM_FREE, PRIMITIVES, DartsGenotype, derive_cell
+
+
+def derive(weights, exclude_none: bool = True) -> DartsGenotype:
+    """The genotype of the 28 x 8 mixing weights a history records: the normal cell's 14 rows, then
+    the reduction cell's (``derive_cell`` each)."""
+    normal, reduce = derive_cell(weights[:len(DARTS_EDGES)], exclude_none), \
+        derive_cell(weights[len(DARTS_EDGES):], exclude_none)
+    return DartsGenotype(normal, list(NODES), reduce, list(NODES))
 
 
 def supernet(C, N, num_classes, in_channels, image_size, activation, fused):
@@ -33,4 +41,5 @@ DARTS = SearchSpace(
              "dil_conv_3x3": "#aed581", "dil_conv_5x5": "#558b2f"},  # pictures/palette.py
     supernet=supernet, network=network,
     recipe=dict(lr=0.025, nesterov=False, weight_decay=3e-4, depth=5), extras=True, derives_none=False,
+    derive=derive,
 )

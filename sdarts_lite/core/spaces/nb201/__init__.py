@@ -1,7 +1,7 @@
 """NAS-Bench-201: one 4-node cell repeated in three stages, 6 edges x 5 operations."""
 
 from ..space import SearchSpace
-from .genotypes import EDGES, NB201_OPS, PARAM_FREE, NB201Genotype
+from .genotypes import EDGES, NB201_OPS, PARAM_FREE, NB201Genotype, derive_genotype
 
 
 def supernet(C, N, num_classes, in_channels, image_size, activation, fused):
@@ -28,5 +28,5 @@ NB201 = SearchSpace(
     colours={"none": "#9e9e9e", "skip_connect": "#e53935", "avg_pool_3x3": "#fb8c00",
              "nor_conv_1x1": "#81c784", "nor_conv_3x3": "#2e7d32"},  # pictures/palette.py
     supernet=supernet, network=network,
-    recipe=dict(lr=0.1, nesterov=True, weight_decay=5e-4, depth=1),
+    recipe=dict(lr=0.1, nesterov=True, weight_decay=5e-4, depth=1), derive=derive_genotype,
 )
