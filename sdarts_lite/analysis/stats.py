@@ -52,3 +52,14 @@ def bootstrap_interval(values: list[float], level: float = 0.95,
     result = stats.bootstrap((np.asarray(values, float),), np.mean, confidence_level=level,
                              method="percentile", n_resamples=resamples, vectorized=True, random_state=0)
     return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def bootstrap_difference(a: list[float], b: list[float], level: float = 0.95,
+                         resamples: int = 10_000) -> tuple[float, float]:
+    """A percentile bootstrap interval of ``mean(b) - mean(a)`` for two independent groups (each
+    resampled on its own; seed 0)."""
+    result = stats.bootstrap((np.asarray(a, float), np.asarray(b, float)),
+                             lambda x, y, axis: np.mean(y, axis=axis) - np.mean(x, axis=axis),
+                             confidence_level=level, method="percentile", n_resamples=resamples,
+                             vectorized=True, random_state=0)
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)

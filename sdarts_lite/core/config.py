@@ -15,7 +15,7 @@ from ..base.guards import non_negative_int, one_of, positive_int, seed_value
 from ..data.images import DATASETS, check_batch_size, check_image_size, check_subset_size
 from .hyperparameters import Hyperparameters
 from .mixing import ACTIVATIONS
-from .optimizers import MODES, ORDERS
+from .optimizers import MODES, ORDERS, uses_split
 from .sharpness import EXACT_LIMIT
 from .spaces import REGISTRY, get_space
 
@@ -45,6 +45,8 @@ class SearchConfig:
     activation: str = "softmax"   # alpha -> mixing weights: "softmax" (DARTS) or "sigmoid"
     augment: int | None = None    # random shifts of up to so many pixels (None: the dataset's own,
                                   # CIFAR's pad-4 crop and flip; digits and shapes: none)
+    half_data: bool = False       # one-batch modes: learn from bi-level's training half alone, so that w
+                                  # sees as many images as bi-level's w (the data factor's control)
     budget: str = "epochs"        # one-batch modes: "epochs" (the whole search set per epoch) or "steps"
                                   # (as many steps per epoch, of as many images, as bi-level takes)
     sharpness_every: int = 1      # lambda_max of the held-out loss's Hessian in alpha every so many
@@ -69,7 +71,7 @@ class SearchConfig:
     def validate(self) -> SearchConfig:
         """Refuse values no search can run with, naming the field."""
         for name in ("space", "mode", "order", "dataset", "activation", "budget", "early_stop",
-                     "sharpness_spectrum", "derivation"):
+                     "sharpness_spectrum", "derivation", "half_data"):
             one_of(name, getattr(self, name), choices(name))
         size = check_image_size(self.dataset, self.image_size)
         check_subset_size("search_size", self.search_size, self.dataset)
@@ -89,6 +91,9 @@ class SearchConfig:
         if self.sharpness_spectrum and space.num_alphas > EXACT_LIMIT:
             raise ValueError(f"sharpness_spectrum: the exact Hessian takes at most {EXACT_LIMIT} alphas; "
                              f"{self.space} has {space.num_alphas}")
+        if self.half_data and uses_split(self.mode):
+            raise ValueError(f"half_data: {self.mode} already learns w from one half and alpha from the "
+                             "other; half_data is for one-batch modes (single, alternating)")
         if self.early_stop and self.sharpness_every != 1:
             raise ValueError(f"early_stop: needs lambda_max at every epoch (sharpness_every=1), got "
                              f"sharpness_every={self.sharpness_every}")
@@ -125,7 +130,8 @@ def choices(name: str) -> tuple | None:
     """The values a setting allows, where it allows a fixed set."""
     return {"space": tuple(REGISTRY), "mode": MODES, "order": ORDERS, "dataset": DATASETS,
             "activation": ACTIVATIONS, "budget": BUDGETS, "early_stop": (True, False),
-            "sharpness_spectrum": (True, False), "derivation": DERIVATIONS}.get(name)
+            "sharpness_spectrum": (True, False), "derivation": DERIVATIONS,
+            "half_data": (True, False)}.get(name)
 
 
 RENAMED = {"curvature": "sharpness_every"}  # settings renamed since histories were first written (issue 23)
@@ -181,8 +187,12 @@ PRESETS: dict[str, dict] = {
     # test images (all of them cost a third of an epoch).  lambda_max only when asked: it cost two to
     # six times an epoch and does not separate the optimizers here (notebook 08, which asks for it
     # with sharpness_every=1 on the default 512 images, as assets/study-fashion-sharpness did).
+    # Cells derived without `none`, for both optimizers (DARTS' paper rule; issue 34): chosen on seeds
+    # 0-9, where `none` into the output had cut single-level's convolutions off; confirmed on seeds
+    # 110-129 (assets/study-fashion-confirm).
     "fashion": dict(dataset="fashion", image_size=12, search_size=6000, test_size=2000, C=8, N=1, epochs=30,
-                    batch_size=64, arch_lr=1e-1, arch_weight_decay=0.0, budget="steps", sharpness_every=0),
+                    batch_size=64, arch_lr=1e-1, arch_weight_decay=0.0, budget="steps", sharpness_every=0,
+                    derivation="without_none"),
     # The DARTS CNN space (N = cells in all, reductions at N//3 and 2N//3; DARTS' weight decay):
     # the paper's CIFAR-10 search, and a small CPU one on digits.
     "darts-cifar10": dict(space="darts", dataset="cifar10", C=16, N=8, epochs=50, batch_size=64,

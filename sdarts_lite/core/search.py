@@ -119,7 +119,8 @@ def search_streams(data: ImageData, config: SearchConfig, split: bool,
                    generator: torch.Generator) -> list[Batches]:
     """The seeded batch streams a search draws from, one per batch of a step: bi-level's two halves
     of the search set (w's, then alpha's), or single-level's one stream over all of it (budget
-    ``steps``: as many batches per epoch as bi-level takes from a half)."""
+    ``steps``: as many batches per epoch as bi-level takes from a half; ``half_data``: over w's
+    half alone)."""
     shift = data.shift if config.augment is None else config.augment
     augment = dict(shift=shift, flip=data.flip and shift > 0)
     half = len(data.halves()[0][1])
@@ -130,7 +131,8 @@ def search_streams(data: ImageData, config: SearchConfig, split: bool,
     if split:
         return [Batches(x, y, data, config.batch_size, generator, **augment) for x, y in data.halves()]
     steps = half // config.batch_size if config.budget == "steps" else None
-    return [Batches(data.search_x, data.search_y, data, config.batch_size, generator, steps=steps, **augment)]
+    x, y = data.halves()[0] if config.half_data else (data.search_x, data.search_y)
+    return [Batches(x, y, data, config.batch_size, generator, steps=steps, **augment)]
 
 
 def step_batches(streams: list[Batches], device: torch.device) -> Iterator[tuple[Batch, ...]]:

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from ..analysis.measures import LABELS
-from ..analysis.stats import EXACT_LIMIT, permutation_test
+from ..analysis.stats import EXACT_LIMIT, bootstrap_difference, permutation_test
 from .study import study
 
 OPTIMIZERS = {"single": ("same", "together"), "alternating": ("same", "in turn"),
@@ -77,6 +77,55 @@ def interactions(records: list[dict], measures=MEASURES) -> dict:
             out.setdefault(f"{f} x {g}", {})[m] = {"interaction": contrast,
                                                    "p": permutation_test(minus, plus)}
     return out
+
+
+CONTROL_MODES = ("single", "alternating")  # the same-data optimizers, run again on w's half alone
+
+
+def half_data_control(seeds: int = 8, first_seed: int = 300, preset: str = "fashion",
+                      out: str | os.PathLike = "runs/half-data", nb201: str | os.PathLike | None = None,
+                      **kwargs) -> dict:
+    """The data factor's control: ``CONTROL_MODES`` under the softmax, learning w and alpha from
+    bi-level's training half alone (``half_data``), on fresh seeds; returns the study's summary."""
+    kwargs.setdefault("derivation", DERIVATION)
+    summary, _ = study(list(CONTROL_MODES), seeds, preset, out=out, nb201=nb201, first_seed=first_seed,
+                       budgets=["steps"], half_data=True, activation="softmax", **kwargs)
+    return summary
+
+
+def data_parts(result: dict, control: dict) -> dict:
+    """The data factor under the softmax, split in two with the control: "w sees half the images"
+    (same data on the half, minus same data on all) and "alpha learns from held-out images"
+    (held-out, minus same data on the half); per measure each part's difference of means, its 95%
+    bootstrap interval and permutation p, and the whole effect (held-out minus same, all images)."""
+    runs = [r for r in result["runs"] if r["levels"]["relaxation"] == "softmax"]
+    groups = {"all images": [r for r in runs if r["levels"]["data"] == "same"],
+              "half the images": [r for group in control["runs"].values() for r in group],
+              "held-out": [r for r in runs if r["levels"]["data"] == "held-out"]}
+    parts = {"w sees half the images": ("all images", "half the images"),
+             "alpha learns from held-out images": ("half the images", "held-out"),
+             "the data effect (both)": ("all images", "held-out")}
+    out = {}
+    for m in (m for m in MEASURES if all(g and m in g[0] for g in groups.values())):
+        values = {name: [r[m] for r in group] for name, group in groups.items()}
+        out[m] = {"means": {name: sum(v) / len(v) for name, v in values.items()}}
+        for part, (a, b) in parts.items():
+            low, high = bootstrap_difference(values[a], values[b])
+            out[m][part] = {"difference": out[m]["means"][b] - out[m]["means"][a], "low": low, "high": high,
+                            "p": permutation_test(values[a], values[b])}
+    return out
+
+
+def data_parts_table(parts: dict) -> str:
+    """``data_parts`` as Markdown: a row per measure, each part's difference [95% interval] (p)."""
+    names = [k for k in next(iter(parts.values())) if k != "means"]
+    lines = ["| measure | " + " | ".join(names) + " |", "|---" * (1 + len(names)) + "|"]
+    for m, row in parts.items():
+        d = DIGITS[m]
+        cells = (f"{row[n]['difference']:+.{d}f} [{row[n]['low']:+.{d}f}, {row[n]['high']:+.{d}f}] "
+                 f"(p = {row[n]['p']:.2g})" for n in names)
+        lines.append(f"| {LABELS[m]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def factor_study(seeds: int = 8, first_seed: int = 200, preset: str = "fashion",

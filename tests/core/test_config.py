@@ -64,7 +64,8 @@ def test_a_flag_left_out_keeps_the_preset_and_each_flag_given_sets_its_setting()
     given = {"space": "darts", "mode": "bilevel", "order": 2, "dataset": "shapes", "image_size": 8,
              "search_size": 500, "test_size": 200, "C": 3, "N": 4, "epochs": 7, "batch_size": 16,
              "activation": "sigmoid", "augment": 1, "budget": "steps", "sharpness_every": 1,
-             "sharpness_size": 100, "sharpness_spectrum": False, "early_stop": True, "derivation": "with_none",
+             "sharpness_size": 100, "sharpness_spectrum": False, "early_stop": True,
+             "derivation": "with_none", "half_data": True,
              "seed": 9, "log_every": 2, "w_lr": 0.5, "w_lr_min": 0.01, "momentum": 0.5, "nesterov": False,
              "w_weight_decay": 0.0, "grad_clip": 2.0, "arch_lr": 0.3, "arch_betas": (0.9, 0.99),
              "arch_weight_decay": 0.0}
