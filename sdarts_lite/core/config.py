@@ -139,12 +139,15 @@ RENAMED = {"curvature": "sharpness_every"}  # settings renamed since histories w
 
 def saved_settings(d: dict) -> dict:
     """Every setting of a saved config by its name now: ``hyper`` unfolded, old names renamed, and
-    lambda_max measured as before issue 25 where the config does not say: on the first batch, with
-    the exact spectrum wherever it could be had."""
+    where the config does not say, what was done before the setting existed: lambda_max as before
+    issue 25 (on the first batch, with the exact spectrum wherever it could be had), cells derived
+    by the ``auto`` rule and from the whole search set (issue 34)."""
     flat = {**{k: v for k, v in d.items() if k != "hyper"}, **d.get("hyper", {})}
     flat = {RENAMED.get(k, k): v for k, v in flat.items()}
     if "sharpness_size" not in flat:
         flat["sharpness_size"] = flat.get("batch_size", SearchConfig.batch_size)
+    flat.setdefault("derivation", "auto")  # histories before issue 34: the rule then
+    flat.setdefault("half_data", False)
     if "sharpness_spectrum" not in flat:
         space = get_space(flat.get("space", SearchConfig.space))
         flat["sharpness_spectrum"] = space.num_alphas <= EXACT_LIMIT
