@@ -5,6 +5,7 @@ with a permutation test's p-value.  Plain dicts, written to ``summary.json``.
 
 from __future__ import annotations
 
+from ..core.config import SearchConfig
 from ..core.history import History
 from ..core.sharpness import early_stop_epoch
 from .stats import STATISTICS, permutation_test, spread
@@ -18,6 +19,7 @@ def measures(history: History, lookup=None) -> dict:
     record = {
         "seed": history.config["seed"],
         "genotype": history.genotype,
+        "exclude_none": SearchConfig.from_dict(history.config).exclude_none(),  # the rule it was derived by
         "param_free_edges": history.param_free_edges()[-1],
         "live_param_ops": history.live_param_ops()[-1],
         "edges": history.num_edges(),

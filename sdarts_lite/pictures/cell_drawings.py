@@ -14,7 +14,7 @@ import sysconfig
 
 import graphviz
 
-from ..core.spaces import dead_parts, param_free_ops, parse_genotype
+from ..core.spaces import dead_parts, live_in, param_free_ops, parse_genotype
 from . import palette
 
 Cells = object  # a genotype, its text, or a dict of titled ones
@@ -28,8 +28,9 @@ def cell_graph(cells: Cells, legend: bool = True) -> graphviz.Digraph:
     """A genotype's cells as a graph, as its ``diagram()`` lays them out (NAS-Bench-201: nodes 0,
     the input, to 3, the output; DARTS: the normal and the reduction cell), edges labelled by
     operation: with parameters green, parameter-free dashed and red, ``none`` dotted and grey;
-    dead nodes (``spaces.dead_parts``) and the edges they cut off grey and dashed.  A dict draws
-    several genotypes side by side, each titled by its key; ``legend`` writes what the styles mean."""
+    dead nodes (``spaces.dead_parts``) and the edges they cut off grey and dashed; under each cell,
+    how many operations with parameters reach its output.  A dict draws several genotypes side by
+    side, each titled by its key; ``legend`` writes what the styles mean."""
     if not isinstance(cells, dict):
         cells = {"": cells}
     dot = graphviz.Digraph(graph_attr=dict(rankdir="LR", fontsize="11", fontname="sans-serif",
@@ -40,8 +41,9 @@ def cell_graph(cells: Cells, legend: bool = True) -> graphviz.Digraph:
     k = 0
     for title, genotype in cells.items():
         for name, part in parse_genotype(genotype).diagram().items():
-            label = " ".join(t for t in (title, name) if t)
             dead_nodes, dead_edges = dead_parts(part)
+            reach = f"{live_in(part, param_free_ops())} with parameters reach the output"
+            label = "\n".join(t for t in (" ".join(t for t in (title, name) if t), reach) if t)
             with dot.subgraph(name=f"cluster_{k}", graph_attr=dict(label=label, color="white")) as sub:
                 for node, text, shape in part["nodes"]:
                     dead = node in dead_nodes

@@ -158,15 +158,25 @@ def seed_panels(runs: dict[str, list], panels: dict[str, Callable[..., list[floa
     return fig
 
 
+def excludes_none(records: list[dict], activation: str = "softmax") -> bool:
+    """Whether the records' cells were derived without ``none`` (``exclude_none``, recorded since
+    issue 34; older records: the space's rule under ``activation``)."""
+    if records and records[0].get("exclude_none") is not None:
+        return records[0]["exclude_none"]
+    space = space_of(records[0]["genotype"]) if records else get_space("nb201")
+    return not (space.derives_none and activation == "softmax")
+
+
 def space_references(records: list[dict], activation: str = "softmax") -> tuple[float, float]:
     """The uniform parameter-free share and the chance number of parameter-free edges (each edge an
-    operation at random, of those that may win it) of the space the records' cells belong to; under
-    the sigmoid the share leaves ``none`` out."""
+    operation at random, of those the records' rule lets win it) of the space the records' cells
+    belong to; under the sigmoid the share leaves ``none`` out."""
     space = space_of(records[0]["genotype"]) if records else get_space("nb201")
     ops = [op for op in space.ops if activation == "softmax" or op != "none"]
+    derivable = tuple(op for op in space.ops if op != "none" or not excludes_none(records, activation))
     return (palette.uniform_share(ops, space.param_free),
             palette.chance_param_free_edges(records[0]["edges"] if records else len(space.edges),
-                                            space.derivable_ops, space.param_free))
+                                            derivable, space.param_free))
 
 
 def collapse_figure(runs: dict[str, list[History | dict]], activation: str = "softmax",
@@ -246,32 +256,42 @@ def study_figure(summary: dict) -> go.Figure:
     derived cells (against the chance number) and, when looked up, their NAS-Bench-201 CIFAR-10
     accuracy (against the optimum and the all-skip cell), one box per optimizer, one dot per seed."""
     runs = summary["runs"]
-    with_acc = all("cifar10" in r for records in runs.values() for r in records)
-    fig = make_subplots(rows=1, cols=2 if with_acc else 1, subplot_titles=[
-        "parameter-free edges in the derived cell"] + (
-        ["NAS-Bench-201 CIFAR-10 accuracy of the derived cell (%)"] if with_acc else []))
-    for n, (key, records) in enumerate(runs.items()):
+    records = [r for group in runs.values() for r in group]
+    with_acc = all("cifar10" in r for r in records)
+    with_live = all("live_param_ops" in r for r in records)
+    panels = {"parameter-free edges in the derived cell": "param_free_edges"}
+    if with_live:
+        panels["operations with parameters that reach the output"] = "live_param_ops"
+    if with_acc:
+        panels["NAS-Bench-201 CIFAR-10 accuracy of the derived cell (%)"] = "cifar10"
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=list(panels))
+    for n, (key, group) in enumerate(runs.items()):
         box = dict(name=palette.label(key), boxpoints="all", jitter=0.4, pointpos=0, showlegend=False,
                    marker_color=palette.colour(key, n))
-        fig.add_trace(go.Box(y=[r["param_free_edges"] for r in records], **box), row=1, col=1)
-        if with_acc:
-            fig.add_trace(go.Box(y=[r["cifar10"] for r in records], **box), row=1, col=2)
-    records = [r for group in runs.values() for r in group]
+        for col, measure in enumerate(panels.values(), start=1):
+            fig.add_trace(go.Box(y=[r[measure] for r in group], **box), row=1, col=col)
     _, chance = space_references(records)
+    edges = max(r["edges"] for r in records)
     reference(fig, chance, f"chance: {chance:.1f}", row=1, col=1)
-    fig.update_yaxes(title_text="edges", range=[-0.3, max(r["edges"] for r in records) + 0.3], row=1, col=1)
+    for col in range(1, 2 + with_live):
+        fig.update_yaxes(title_text="edges" if col == 1 else "operations", range=[-0.3, edges + 0.3],
+                         row=1, col=col)
     if with_acc:
-        add_accuracy_references(fig, row=1, col=2)
+        add_accuracy_references(fig, row=1, col=len(panels), exclude_none=excludes_none(records))
     fig.update_layout(template="plotly_white", height=420,
                       title=f"{summary['seeds']} seeds per optimizer")
     return fig
 
 
 def add_accuracy_references(fig: go.Figure, row: int | None = None, col: int | None = None,
-                            axis: str = "y") -> None:
-    """NAS-Bench-201's best cell and its all-skip cell, as reference lines."""
+                            axis: str = "y", exclude_none: bool | None = None) -> None:
+    """NAS-Bench-201's best cell and its all-skip cell, as reference lines; with ``exclude_none``,
+    also the median of a uniformly random cell of those that rule derives."""
     reference(fig, palette.NB201_OPTIMUM, f"optimum {palette.NB201_OPTIMUM:.2f}", row, col, axis)
     reference(fig, palette.NB201_ALL_SKIP, f"all-skip {palette.NB201_ALL_SKIP:.2f}", row, col, axis)
+    if exclude_none is not None:
+        median = palette.NB201_RANDOM[exclude_none][2]
+        reference(fig, median, f"random cell, median {median:.2f}", row, col, axis)
 
 
 def lesson_figure(summary: dict, single: str = "single-steps", bilevel: str = "bilevel1") -> go.Figure:
@@ -299,7 +319,7 @@ def lesson_figure(summary: dict, single: str = "single-steps", bilevel: str = "b
                                      mode="markers", marker=dict(color=palette.colour(key, n), size=9),
                                      showlegend=False, text=[f"seed {r['seed']}" for r in group]),
                           row=1, col=3)
-        add_accuracy_references(fig, row=1, col=3)
+        add_accuracy_references(fig, row=1, col=3, exclude_none=excludes_none(records))
         fig.update_yaxes(title_text="CIFAR-10 test accuracy (%)", range=[50, 96], row=1, col=3)
         fig.update_xaxes(title_text="a seed's two cells joined", row=1, col=3)
     fig.update_layout(height=420, legend=dict(orientation="h", y=-0.22), margin=dict(l=60, r=20, t=70, b=40),

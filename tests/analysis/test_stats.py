@@ -4,9 +4,10 @@ answer is known by hand."""
 import itertools
 import statistics
 
+import numpy as np
 import pytest
 
-from sdarts_lite.analysis.stats import EXACT_LIMIT, permutation_test, spread
+from sdarts_lite.analysis.stats import EXACT_LIMIT, bootstrap_difference, permutation_test, spread
 
 
 def brute_force(a, b, f):
@@ -45,3 +46,13 @@ def test_large_groups_are_sampled_with_the_observed_split_counted():
 def test_spread():
     assert spread([1, 2, 3, 6]) == {"mean": 3, "std": statistics.pstdev([1, 2, 3, 6]), "median": 2.5,
                                     "min": 1, "max": 6}
+
+
+def test_the_interval_of_a_difference_resamples_each_group_on_its_own():
+    a, b = [1.0, 2.0, 3.0, 4.0], [10.0, 11.0, 13.0, 14.0, 12.0]
+    low, high = bootstrap_difference(a, b)
+    # a plain resampling by hand: each group drawn with replacement from itself, 40,000 times
+    rng = np.random.default_rng(1)
+    draws = rng.choice(b, (40_000, len(b))).mean(1) - rng.choice(a, (40_000, len(a))).mean(1)
+    assert (low, high) == pytest.approx(tuple(np.percentile(draws, [2.5, 97.5])), abs=0.1)
+    assert low < np.mean(b) - np.mean(a) < high and low > 0

@@ -8,8 +8,12 @@ import pytest
 
 from sdarts_lite import factor_figure
 from sdarts_lite.experiments.factors import (
+    CONTROL_MODES,
     FACTORS,
     OPTIMIZERS,
+    data_parts,
+    data_parts_table,
+    factor_study,
     factor_table,
     interactions,
     levels,
@@ -121,3 +125,31 @@ def test_the_command_runs_the_whole_design_on_tiny_searches_and_reuses_it(tmp_pa
     assert main([*args, "--summary", str(tmp_path / "again.json")]) == 0  # every run reused
     again = json.loads((tmp_path / "again.json").read_text())
     assert again["runs"] == result["runs"] and (tmp_path / "again.md").is_file()
+
+
+def test_the_half_data_control_splits_the_data_effect_in_two():
+    # under the softmax: same data on all images 1.0, on half of them 2.0, held-out 5.0 (+ a small
+    # spread); the sigmoid's runs are left out of the split
+    result = {"runs": [{**r, "cifar10": r["param_free_edges"] + 50} for r in records(
+        lambda lv, seed: (1.0 if lv["data"] == "same" else 5.0) + noise(seed)
+        + (100 if lv["relaxation"] == "sigmoid" else 0))]}
+    control = {"runs": {m: [{"param_free_edges": 2.0 + noise(s), "cifar10": 52.0 + noise(s)}
+                            for s in range(8)] for m in CONTROL_MODES}}
+    parts = data_parts(result, control)
+    edges = parts["param_free_edges"]
+    assert edges["means"] == pytest.approx({"all images": 1.0, "half the images": 2.0, "held-out": 5.0},
+                                           abs=1e-9)
+    assert edges["w sees half the images"]["difference"] == pytest.approx(1.0, abs=1e-9)
+    assert edges["alpha learns from held-out images"]["difference"] == pytest.approx(3.0, abs=1e-9)
+    assert edges["the data effect (both)"]["difference"] == pytest.approx(4.0, abs=1e-9)
+    for part in ("w sees half the images", "alpha learns from held-out images"):
+        row = edges[part]
+        assert row["low"] < row["difference"] < row["high"] and row["p"] < 0.01
+    assert list(parts) == ["param_free_edges", "cifar10"]
+    table = data_parts_table(parts)
+    assert "| parameter-free edges of the derived cell | +1.00 [" in table and "(p = " in table
+
+
+def test_the_factor_study_refuses_a_rule_that_differs_between_relaxations():
+    with pytest.raises(ValueError, match="the factor study compares relaxations under one rule"):
+        factor_study(seeds=1, derivation="auto")

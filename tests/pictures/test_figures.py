@@ -96,6 +96,19 @@ def test_sigmoid_weights_are_plotted_and_measured_as_shares_of_the_edge():
     assert round(h.param_free_share()[0], 9) == round((0.5 + 0.5 + 0.1) / 2.9, 9)
 
 
+def test_study_figure_under_the_rule_without_none_has_its_references_and_a_live_panel():
+    cell = "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|nor_conv_1x1~1|nor_conv_3x3~2|"
+    runs = {"single": [{"param_free_edges": 2, "live_param_ops": 4, "cifar10": 93.0}],
+            "bilevel1": [{"param_free_edges": 5, "live_param_ops": 1, "cifar10": 60.0}]}
+    for r in runs["single"] + runs["bilevel1"]:
+        r.update(genotype=cell, edges=6, exclude_none=True)
+    fig = study_figure({"seeds": 1, "runs": runs})
+    assert {(t.xaxis, t.y[0]) for t in fig.data} == {("x", 2), ("x", 5), ("x2", 4), ("x2", 1), ("x3", 93.0),
+                                                     ("x3", 60.0)}
+    # chance without none: 6 x 2/4 = 3.0; a random cell of the 4,096 without none: median 91.39
+    assert sorted(round(s.y0, 2) for s in fig.layout.shapes) == [3.0, 54.3, 91.39, 94.37]
+
+
 def test_study_figure_shows_every_seed_of_every_mode_in_its_colour_and_name():
     cell = "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|avg_pool_3x3~0|nor_conv_1x1~1|nor_conv_3x3~2|"
     runs = {"single": [{"param_free_edges": 1, "cifar10": 93.0}, {"param_free_edges": 2, "cifar10": 91.0}],
@@ -108,8 +121,8 @@ def test_study_figure_shows_every_seed_of_every_mode_in_its_colour_and_name():
     assert boxes == {(single, "x"): [1, 2], (bilevel, "x"): [5, 6],
                      (single, "x2"): [93.0, 91.0], (bilevel, "x2"): [60.0, 54.3]}
     assert {t.name: t.marker.color for t in fig.data} == {single: "#1565c0", bilevel: "#6a1b9a"}
-    # chance edges, all-skip, optimum
-    assert sorted(round(s.y0, 2) for s in fig.layout.shapes) == [3.6, 54.3, 94.37]
+    # chance edges, all-skip, a random cell's median (all 15,625: none may win), optimum
+    assert sorted(round(s.y0, 2) for s in fig.layout.shapes) == [3.6, 54.3, 90.75, 94.37]
     one = {"param_free_edges": 1, "genotype": cell, "edges": 6}
     alone = study_figure({"seeds": 1, "runs": {"single": [one]}})
     assert len(alone.data) == 1
@@ -130,7 +143,7 @@ def test_cell_graph_labels_every_edge_and_marks_parameter_free_ops():
     for op in ("nor_conv_3x3", "skip_connect", "avg_pool_3x3", "nor_conv_1x1", "none"):
         assert f"label={op}" in src
     assert src.count("style=dashed") == 2 and src.count("style=dotted") == 1
-    assert "label=found" in src
+    assert 'label="found\n3 with parameters reach the output"' in src  # conv 0->1, 1->3, 2->3
 
 
 def test_show_cell_without_any_layout_program_prints_a_hint_and_the_source(monkeypatch, capsys):

@@ -1,6 +1,7 @@
 """One palette: a colour means one thing in every figure and widget, and the reference values the
 figures draw are the ones their sources give."""
 
+import numpy as np
 import pytest
 
 from sdarts_lite import REGISTRY, get_space, load_benchmark
@@ -51,3 +52,13 @@ def test_the_reference_accuracies_are_the_tables(nb201_csv):
     all_skip = "|skip_connect~0|+|skip_connect~0|skip_connect~1|+" \
                "|skip_connect~0|skip_connect~1|skip_connect~2|"
     assert round(bench.query(all_skip).accuracy["cifar10"], 2) == palette.NB201_ALL_SKIP
+
+
+def test_a_random_cell_s_accuracies_are_the_tables(nb201_csv):
+    bench = load_benchmark(nb201_csv)
+    acc = np.asarray(bench.cell_acc["cifar10"])
+    without = np.array(["none" not in arch for arch in bench.archs])
+    assert without.sum() == 4 ** 6
+    for exclude_none, values in ((False, acc), (True, acc[without])):
+        expected = (values.mean(), *np.percentile(values, [25, 50, 75]))
+        assert palette.NB201_RANDOM[exclude_none] == tuple(round(float(v), 2) for v in expected)

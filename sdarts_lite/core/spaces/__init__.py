@@ -89,9 +89,11 @@ def live_param_ops(genotype) -> int:
     three convolutions, but none reaches the output, so it has 0."""
     genotype = parse_genotype(genotype)
     free = space_of(genotype).param_free
-    count = 0
-    for part in genotype.diagram().values():
-        _, dead = dead_parts(part)
-        count += sum(op is not None and op not in free and e not in dead
-                     for e, (_, _, op) in enumerate(part["edges"]))
-    return count
+    return sum(live_in(part, free) for part in genotype.diagram().values())
+
+
+def live_in(part: dict, param_free: tuple[str, ...]) -> int:
+    """The operations with parameters on the live edges of one drawn cell (a ``diagram()`` part)."""
+    _, dead = dead_parts(part)
+    return sum(op is not None and op not in param_free and e not in dead
+               for e, (_, _, op) in enumerate(part["edges"]))

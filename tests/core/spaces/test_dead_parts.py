@@ -3,7 +3,7 @@
 import pytest
 
 from sdarts_lite import DARTS_V2, parse_genotype
-from sdarts_lite.core.spaces import dead_parts
+from sdarts_lite.core.spaces import dead_parts, live_param_ops
 from sdarts_lite.pictures.cell_drawings import LEGEND, cell_graph
 
 
@@ -38,3 +38,24 @@ def test_the_drawing_marks_dead_nodes_and_carries_its_legend():
     source = cell_graph(cell).source
     assert source.count("(dead)") == 2 and LEGEND in source
     assert LEGEND not in cell_graph(DARTS_V2, legend=False).source
+
+
+@pytest.mark.parametrize("genotype, live", [
+    # the rerun's cell: three convolutions by edge count, none of them reaching the output
+    ("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|avg_pool_3x3~0|none~1|none~2|", 0),
+    # every edge a convolution: all six reach the output
+    ("|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_1x1~2|", 6),
+    # node 1 cut off from the input: its convolutions 1->2 and 1->3 are dead; 0->2, 2->3 live
+    ("|none~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_1x1~1|nor_conv_3x3~2|", 2),
+    # node 1 cut off, and node 2 reached only through it: of four convolutions, 0->3 alone is live
+    ("|none~0|+|none~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|", 1),
+    # the best cell: five convolutions and a skip, all live
+    ("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|", 5),
+])
+def test_live_parameterised_operations_of_nb201_cells(genotype, live):
+    assert live_param_ops(genotype) == live
+
+
+def test_live_parameterised_operations_of_darts_v2():
+    # normal cell: five sep_conv_3x3 and a dil_conv_3x3 (two skips); reduction: pools and skips only
+    assert live_param_ops(DARTS_V2) == 6
