@@ -28,11 +28,14 @@ TARGETS = (
 )
 
 
-def paired(runs: dict[str, list[dict]], measure: str) -> tuple[list[float], list[float]]:
-    """Single-level's and bi-level's values of ``measure`` on the seeds both ran, in seed order."""
-    by_seed = [{r["seed"]: r[measure] for r in runs[g]} for g in (SINGLE, BILEVEL)]
-    seeds = sorted(set(by_seed[0]) & set(by_seed[1]))
-    return [by_seed[0][s] for s in seeds], [by_seed[1][s] for s in seeds]
+def paired(summary: dict, measure: str, single: str = SINGLE,
+           bilevel: str = BILEVEL) -> tuple[list[float], list[float]]:
+    """``measure`` of the two groups' runs, in seed order, paired by seed (every seed in both)."""
+    runs = [{r["seed"]: r[measure] for r in summary["runs"][key]} for key in (single, bilevel)]
+    if runs[0].keys() != runs[1].keys():
+        raise ValueError(f"{single} and {bilevel} ran different seeds: they cannot be paired")
+    seeds = sorted(runs[0])
+    return [runs[0][s] for s in seeds], [runs[1][s] for s in seeds]
 
 
 def estimate(values: list[float]) -> dict:
@@ -46,8 +49,8 @@ def confirm(summary: dict) -> dict:
     with its interval and p; every target met or missed; the odds of the accuracy contrast."""
     runs = summary["runs"]
     rows = {}
-    for m in (m for m in MEASURES if m in runs[SINGLE][0] and m in runs[BILEVEL][0]):
-        single, bilevel = paired(runs, m)
+    for m in (m for m in MEASURES if all(m in r for key in (SINGLE, BILEVEL) for r in runs[key])):
+        single, bilevel = paired(summary, m)
         rows[m] = {SINGLE: estimate(single), BILEVEL: estimate(bilevel),
                    "difference": {**estimate([s - b for s, b in zip(single, bilevel)]),
                                   "p": permutation_test(bilevel, single)}}
@@ -61,20 +64,24 @@ def confirm(summary: dict) -> dict:
             met = met and (value["low"] > 0 or value["high"] < 0)
         targets.append({"target": name, "group": where, "measure": m, "relation": relation, "bound": bound,
                         "exclude_zero": exclude_zero, **value, "met": met})
-    out = {"seeds": len(paired(runs, "param_free_edges")[0]), "measures": rows, "targets": targets}
+    out = {"seeds": sorted(r["seed"] for r in runs[SINGLE]), "measures": rows, "targets": targets}
     if "cifar10" in rows:
-        single, bilevel = paired(runs, "cifar10")
+        single, bilevel = paired(summary, "cifar10")
         out["odds"] = {"higher": sum(s > b for s, b in zip(single, bilevel)),
                        "equal": sum(s == b for s, b in zip(single, bilevel)), "seeds": len(single)}
     return out
 
 
+def interval(v: dict, digits: int, sign: str = "") -> str:
+    """An ``estimate`` as ``mean [low, high]`` (``sign="+"``: signed, for a difference)."""
+    return f"{v['mean']:{sign}.{digits}f} [{v['low']:{sign}.{digits}f}, {v['high']:{sign}.{digits}f}]"
+
+
 def confirm_table(result: dict) -> str:
     """``confirm``'s result as Markdown: the targets, then every measure."""
-    def interval(v: dict, digits: int, sign: str = "") -> str:
-        return f"{v['mean']:{sign}.{digits}f} [{v['low']:{sign}.{digits}f}, {v['high']:{sign}.{digits}f}]"
-
-    lines = [f"Seeds: {result['seeds']} per optimizer; means over seeds with 95% bootstrap intervals.", "",
+    seeds = result["seeds"]
+    lines = [f"Seeds: {len(seeds)} per optimizer ({seeds[0]}-{seeds[-1]}); means over seeds with 95% "
+             "bootstrap intervals.", "",
              "| target | value [95% interval] | bound | met |", "|---|---|---|---|"]
     for t in result["targets"]:
         bound = f"{t['relation']} {t['bound']:g}" + (", interval excluding 0" if t["exclude_zero"] else "")

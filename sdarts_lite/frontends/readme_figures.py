@@ -25,6 +25,7 @@ from pathlib import Path
 import kaleido
 import plotly.graph_objects as go
 
+from ..analysis.confirm import paired
 from ..analysis.indicator import sharpness_indicator
 from ..core.config import SearchConfig, make_config
 from ..core.history import History
@@ -35,7 +36,7 @@ from ..experiments.workers import side_by_side
 from ..pictures import palette
 from ..pictures.cell_drawings import cell_graph, render
 from ..pictures.figures import collapse_figure, compare_figure, factor_figure, lesson_figure, study_figure
-from ..pictures.lesson import lesson_lines, paired
+from ..pictures.lesson import lesson_lines
 
 STUDY = Path("assets/study-fashion/summary.json")  # the stability study the README shows
 FACTORS = Path("assets/factors-fashion/factors.json")  # and the factor study

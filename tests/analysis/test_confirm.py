@@ -34,7 +34,7 @@ def test_targets_odds_and_paired_differences():
                                 n_resamples=10_000, random_state=0).confidence_interval
     assert (gap["low"], gap["high"]) == pytest.approx((reference.low, reference.high))
     assert result["odds"] == {"higher": 4, "equal": 1, "seeds": 5}
-    assert result["seeds"] == 5
+    assert result["seeds"] == [0, 1, 2, 3, 4]
 
 
 def test_a_gap_whose_interval_reaches_zero_misses_however_large_its_mean():
@@ -44,15 +44,15 @@ def test_a_gap_whose_interval_reaches_zero_misses_however_large_its_mean():
     assert gap["low"] <= 0 and gap["met"] is False
 
 
-def test_only_seeds_both_optimizers_ran_are_paired_and_missing_measures_are_left_out():
-    single = {"param_free_edges": [1, 2, 3]}
-    s = study(single, {"param_free_edges": [5, 5, 5]}, seeds=[0, 1, 2])
-    s["runs"][BILEVEL] = s["runs"][BILEVEL][1:]  # bi-level has seeds 1 and 2 only
+def test_missing_measures_are_left_out_and_unpaired_seeds_refused():
+    s = study({"param_free_edges": [1, 2, 3]}, {"param_free_edges": [5, 5, 5]}, seeds=[0, 1, 2])
     result = confirm(s)
-    assert result["seeds"] == 2 and list(result["measures"]) == ["param_free_edges"]
-    difference = result["measures"]["param_free_edges"]["difference"]
-    assert difference["mean"] == pytest.approx(((2 - 5) + (3 - 5)) / 2)
+    assert result["seeds"] == [0, 1, 2] and list(result["measures"]) == ["param_free_edges"]
+    assert result["measures"]["param_free_edges"]["difference"]["mean"] == pytest.approx(-3.0)
     assert "odds" not in result and [t["measure"] for t in result["targets"]] == ["param_free_edges"] * 2
+    s["runs"][BILEVEL] = s["runs"][BILEVEL][1:]  # bi-level has seeds 1 and 2 only
+    with pytest.raises(ValueError, match="different seeds"):
+        confirm(s)
 
 
 def test_the_table_marks_each_target_and_states_the_odds():

@@ -3,7 +3,8 @@
 import pytest
 
 from sdarts_lite.analysis.stats import bootstrap_interval
-from sdarts_lite.pictures.lesson import lesson_lines, paired
+from sdarts_lite.analysis.confirm import paired
+from sdarts_lite.pictures.lesson import lesson_lines
 
 CELL = "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|avg_pool_3x3~0|nor_conv_1x1~1|nor_conv_3x3~2|"
 
@@ -25,13 +26,25 @@ def test_runs_are_paired_by_seed_not_by_position():
 def test_the_lines_by_hand():
     lines = lesson_lines(SUMMARY)
     # equal values: the interval is the value itself; 3 against 3 fully separated: 2 of the 20 splits
-    assert "- 3 seeds (0-2) per optimizer, preset `toy`" in lines[0]
+    assert "- 3 seeds (0-2) per optimizer, preset `toy`, cells derived `none` allowed" in lines[0]
     assert ("bi-level, 1st order (DARTS-V1) 5.0 [5.0, 5.0], single-level 1.0 [1.0, 1.0] (chance 3.6; p = 0.1)"
             in lines[1])
     assert "0.80 [0.80, 0.80] against 0.50 [0.50, 0.50] (uniform alpha 0.60; p = 0.1)" in lines[2]
     # gaps by seed: 91-81 = 10, 92-62 = 30, 93-93.5 = -0.5; mean 13.2 (to one decimal)
     assert "the gap, paired by seed, +13.2 [" in lines[3]
-    assert "scored higher in 2 of 3 seeds (gaps from -0.5 to +30.0 points)" in lines[4]
+    assert "For scale: a random cell scores 90.75% (median; quartiles 87.62-92.19)" in lines[3]
+    assert "scored higher in 2 of 3 seeds;" in lines[4]
+
+
+def test_live_operations_get_their_line_and_the_rule_without_none_its_random_cell():
+    summary = {"preset": "toy", "runs": {key: [{**r, "live_param_ops": 4 if key == "single-steps" else 1,
+                                                "exclude_none": True} for r in runs]
+                                         for key, runs in SUMMARY["runs"].items()}}
+    lines = lesson_lines(summary)
+    assert "cells derived without `none`" in lines[0] and "(chance 3.0;" in lines[1]
+    assert lines[2].startswith("- Operations with parameters that reach the output, of 6: single-level "
+                               "4.0 [4.0, 4.0], bi-level, 1st order (DARTS-V1) 1.0 [1.0, 1.0] (p = 0.1)")
+    assert "a random cell scores 91.39% (median; quartiles 88.42-92.63)" in lines[4]
 
 
 def test_unpaired_seeds_are_refused():
