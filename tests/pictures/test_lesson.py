@@ -2,8 +2,8 @@
 
 import pytest
 
-from sdarts_lite.analysis.stats import bootstrap_interval
 from sdarts_lite.analysis.confirm import paired
+from sdarts_lite.analysis.stats import bootstrap_interval
 from sdarts_lite.pictures.lesson import lesson_lines
 
 CELL = "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|avg_pool_3x3~0|nor_conv_1x1~1|nor_conv_3x3~2|"
