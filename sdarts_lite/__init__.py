@@ -30,7 +30,16 @@ from .core.mixing import ACTIVATIONS, inert_ops, mixing_weights
 from .core.optimizers import OPTIMIZERS, Alternating, BiLevel, SingleLevel, SplitJoint, make_optimizer
 from .core.search import search, search_data
 from .core.sharpness import Sharpness, early_stop_epoch
-from .core.spaces import REGISTRY, SearchSpace, get_space, param_free_ops, parse_genotype, register, space_of
+from .core.spaces import (
+    REGISTRY,
+    SearchSpace,
+    get_space,
+    live_param_ops,
+    param_free_ops,
+    parse_genotype,
+    register,
+    space_of,
+)
 from .core.spaces.darts.genotypes import DARTS_EDGES, DARTS_V1, DARTS_V2, PRIMITIVES, DartsGenotype
 from .core.spaces.darts.network import DartsNetwork
 from .core.spaces.darts.supernet import DartsSupernet
@@ -66,6 +75,7 @@ __version__ = "0.1.0"
 __all__ = [
     # search spaces and genotypes
     "SearchSpace", "REGISTRY", "get_space", "register", "space_of", "param_free_ops", "parse_genotype",
+    "live_param_ops",
     "NB201_OPS", "EDGES", "NB201Genotype", "derive_genotype",
     "PRIMITIVES", "DARTS_EDGES", "DartsGenotype", "DARTS_V1", "DARTS_V2",
     # networks and the relaxation of alpha

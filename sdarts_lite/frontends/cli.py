@@ -9,6 +9,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from ..analysis.confirm import BILEVEL, SINGLE, confirm, confirm_table
 from ..analysis.measures import LABELS, summary_lines
 from ..core.config import BUDGETS, PRESETS, SearchConfig, make_config
 from ..core.optimizers import STUDY_MODES
@@ -78,7 +79,14 @@ def run_study(args) -> None:
     for row in target_rows(summary):
         print(f"target {row['group']}: {row['target']}: {row['value']:.3f} "
               + ("met" if row["met"] else "missed"))
-    print(f"wrote {args.out / 'summary.json'} and {args.out / 'report.html'}")
+    wrote = [args.out / "summary.json", args.out / "report.html"]
+    if all(key in summary["runs"] for key in (SINGLE, BILEVEL)):  # the lesson's targets, with intervals
+        table = confirm_table(confirm(summary))
+        wrote.append(args.out / "confirm.md")
+        wrote[-1].write_text(f"# The lesson's targets (issue 34), preset `{summary['preset']}`\n\n"
+                             f"Reproduce with: `python -m sdarts_lite {shlex.join(args.argv)}`\n\n{table}")
+        print(table)
+    print("wrote " + ", ".join(map(str, wrote)))
 
 
 def run_factors(args) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 import kaleido
 import plotly.graph_objects as go
 
-from ..analysis.confirm import paired
+from ..analysis.confirm import BILEVEL, SINGLE, confirm, interval, paired
 from ..analysis.indicator import sharpness_indicator
 from ..core.config import SearchConfig, make_config
 from ..core.history import History
@@ -38,7 +38,8 @@ from ..pictures.cell_drawings import cell_graph, render
 from ..pictures.figures import collapse_figure, compare_figure, factor_figure, lesson_figure, study_figure
 from ..pictures.lesson import lesson_lines
 
-STUDY = Path("assets/study-fashion/summary.json")  # the stability study the README shows
+CONFIRM = Path("assets/study-fashion-confirm/summary.json")  # the lesson on 20 fresh seeds: the README's
+STUDY = Path("assets/study-fashion/summary.json")  # the stability study of notebook 07
 FACTORS = Path("assets/factors-fashion/factors.json")  # and the factor study
 SHARPNESS = Path("assets/study-fashion-sharpness/summary.json")  # the lesson's seeds, lambda_max every epoch
 DIGITS = Path("assets/study-laptop/summary.json")  # the same seeds on the 8x8 digits (preset laptop)
@@ -54,7 +55,6 @@ INSTRUCTOR = Path("docs/instructor.md")
 NOTEBOOKS = Path("notebooks")  # the numbered notebooks, and their exercises' worked solutions/
 TIMES = Path("assets/times.json")  # written by make notebooks (notebook_outputs) and benchmarks/demo_time.py
 BLOCK = re.compile(r"(<!-- BEGIN generated: (\w+) -->\n).*?(<!-- END generated: \2 -->)", re.S)
-SINGLE, BILEVEL = "single-steps", "bilevel1"  # the lesson's two groups: single-level with bi-level's steps
 
 # The course's plan (docs/course.md), a plan and not a measurement: its sessions, the minutes a
 # notebook is given for reading and running it, and for each of its exercises by kind; each lab ends
@@ -90,16 +90,46 @@ def read(path: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def readme_blocks(study: Path = STUDY, times: Path = TIMES) -> dict[str, str]:
+def readme_blocks(root: Path = Path(".")) -> dict[str, str]:
     """The README's generated blocks, by name, from the data they describe."""
-    return {"result": "\n".join(lesson_lines(json.loads(study.read_text()))),
-            "times": "\n".join(times_lines(read(times)))}
+    return {"result": "\n".join(lesson_lines(json.loads((root / CONFIRM).read_text()))),
+            "seedsets": "\n".join(seed_set_lines(root)),
+            "times": "\n".join(times_lines(read(root / TIMES)))}
+
+
+def seed_set_lines(root: Path = Path(".")) -> list[str]:
+    """The lesson on every set of seeds the preset's committed studies ran, one line each: the
+    confirmation, notebook 07's study, and the factor study's two softmax corners."""
+    factors = read(root / FACTORS)
+    corners = {key: [r for r in factors.get("runs", []) if r["mode"] == mode
+                     and r["levels"]["relaxation"] == "softmax"] for key, mode in ((SINGLE, "single"),
+                                                                                    (BILEVEL, "bilevel1"))}
+    sets = [(CONFIRM, read(root / CONFIRM)), (STUDY, read(root / STUDY)), (FACTORS, {"runs": corners})]
+    lines = []
+    for path, summary in sets:
+        if not summary or not all(summary["runs"].get(key) for key in (SINGLE, BILEVEL)):
+            continue
+        result = confirm(summary)
+        rows, seeds = result["measures"], result["seeds"]
+        line = (f"- Seeds {seeds[0]}-{seeds[-1]} (`{path}`): parameter-free edges "
+                f"{rows['param_free_edges'][SINGLE]['mean']:.1f} (single-level) against "
+                f"{rows['param_free_edges'][BILEVEL]['mean']:.1f}")
+        if "live_param_ops" in rows:
+            live = rows["live_param_ops"]
+            line += (f"; operations reaching the output {live[SINGLE]['mean']:.1f} against "
+                     f"{live[BILEVEL]['mean']:.1f}")
+        if "cifar10" in rows:
+            gap, odds = interval(rows["cifar10"]["difference"], 1, "+"), result["odds"]
+            line += (f"; CIFAR-10 gap {gap} points, single-level's cell higher in {odds['higher']} of "
+                     f"{odds['seeds']}")
+        lines.append(line + ".")
+    return lines
 
 
 def page_blocks(root: Path = Path(".")) -> dict[Path, dict[str, str]]:
     """Every page's generated blocks, by page and name, from the data under ``root``."""
     data = Data(root)
-    return {README: readme_blocks(root / STUDY, root / TIMES),
+    return {README: readme_blocks(root),
             COURSE: course_blocks(data), INSTRUCTOR: instructor_blocks(data)}
 
 
@@ -541,7 +571,7 @@ def png(fig: go.Figure, path: Path, width: int = 1000) -> Path:
     return path
 
 
-def write_figures(out: Path = OUT, study: Path = STUDY, preset: str = "fashion", seed: int = SEED,
+def write_figures(out: Path = OUT, study: Path = CONFIRM, preset: str = "fashion", seed: int = SEED,
                   runs: Path = RUNS, factors: Path = FACTORS, **overrides) -> list[Path]:
     """Every figure of the README into ``out``; ``overrides`` go on top of ``preset``."""
     out.mkdir(parents=True, exist_ok=True)
@@ -574,7 +604,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sdarts_lite.frontends.readme_figures",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--study", type=Path, default=STUDY, help="a study's summary.json")
+    parser.add_argument("--study", type=Path, default=CONFIRM, help="a study's summary.json")
     parser.add_argument("--factors", type=Path, default=FACTORS, help="a factor study's factors.json")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--text", action="store_true", help="write the pages' generated blocks only")
