@@ -9,6 +9,9 @@ test's of the two groups (``stats.permutation_test``).
 
 from __future__ import annotations
 
+import torch
+
+from ..core.spaces import get_space, live_param_ops, parse_genotype
 from .measures import LABELS
 from .stats import bootstrap_interval, permutation_test
 
@@ -97,4 +100,34 @@ def confirm_table(result: dict) -> str:
         o = result["odds"]
         lines += ["", f"Single-level's cell scores higher than bi-level's in {o['higher']} of {o['seeds']} "
                       f"seeds ({o['equal']} equal)."]
+    return "\n".join(lines) + "\n"
+
+
+RULES = {"with `none`": False, "without `none`": True}  # derive_genotype's exclude_none
+
+
+def both_rules(groups: dict[str, list[dict]], space: str = "nb201") -> dict:
+    """Each group's final cells (``{group: runs}``, as a study's ``summary["runs"]``) derived again
+    from their recorded mixing weights under both rules (``none`` may win an edge, or not): per group
+    and rule, the parameter-free edges and the live parameterised operations, each an ``estimate``
+    over seeds.  A reanalysis, with no new search."""
+    derive = get_space(space).derive
+    out = {}
+    for group, records in groups.items():
+        out[group] = {}
+        for rule, exclude_none in RULES.items():
+            cells = [derive(torch.tensor(r["weights"], dtype=torch.float64), exclude_none) for r in records]
+            edges = [parse_genotype(c).num_param_free() for c in cells]
+            out[group][rule] = {"param_free_edges": estimate(edges),
+                                "live_param_ops": estimate([live_param_ops(c) for c in cells])}
+    return out
+
+
+def both_rules_table(result: dict) -> str:
+    """``both_rules`` as Markdown: a row per group and rule."""
+    lines = [f"| group | rule | {LABELS['param_free_edges']} | {LABELS['live_param_ops']} |",
+             "|---|---|---|---|"]
+    for group, rules in result.items():
+        lines += [f"| {group} | {rule} | {interval(row['param_free_edges'], 2)} | "
+                  f"{interval(row['live_param_ops'], 2)} |" for rule, row in rules.items()]
     return "\n".join(lines) + "\n"

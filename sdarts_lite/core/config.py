@@ -187,12 +187,12 @@ PRESETS: dict[str, dict] = {
     # rate 1e-1 without weight decay.  Frozen from the sweep on seeds 0-2 (assets/sweep-fashion-
     # stage1.md to stage3.md), confirmed on seeds 100-109 (assets/study-fashion).  Single-level gets
     # bi-level's step count (budget "steps"); the held-out accuracy on a fixed 2,000 of the 10,000
-    # test images (all of them cost a third of an epoch).  lambda_max only when asked: it cost two to
-    # six times an epoch and does not separate the optimizers here (notebook 08, which asks for it
-    # with sharpness_every=1 on the default 512 images, as assets/study-fashion-sharpness did).
+    # test images (all of them cost a third of an epoch).  lambda_max only when asked: it about
+    # doubles a search and tracks the optimizer, not collapse (notebook 08, which asks for it with
+    # sharpness_every=1 on the default 512 images, as assets/study-fashion-sharpness did).
     # Cells derived without `none`, for both optimizers (DARTS' paper rule; issue 34): chosen on seeds
-    # 0-9, where `none` into the output had cut single-level's convolutions off; confirmed on seeds
-    # 110-129 (assets/study-fashion-confirm).
+    # 0-9, where `none` into the output had cut single-level's convolutions off; then tested on the
+    # fresh seeds 110-129 (assets/study-fashion-confirm/confirm.md).
     "fashion": dict(dataset="fashion", image_size=12, search_size=6000, test_size=2000, C=8, N=1, epochs=30,
                     batch_size=64, arch_lr=1e-1, arch_weight_decay=0.0, budget="steps", sharpness_every=0,
                     derivation="without_none"),

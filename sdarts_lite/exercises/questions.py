@@ -40,8 +40,8 @@ def check_better_held_out(answer: str) -> str:
             f"{accuracy['single-level']:.1f}%, bi-level {accuracy['bi-level']:.1f}%")
     if choice(answer, LEVELS, "your answer") != right:
         raise Differs(f"{right}'s: {said}")
-    return (f"{right}'s; {said}. Learning alpha from held-out batches did not make the supernet "
-            "generalise better")
+    return (f"{right}'s; {said}. Learning alpha from held-out batches "
+            + ("made" if right == "bi-level" else "did not make") + " the supernet generalise better here")
 
 
 @exercise("03.3", "in how many seeds bi-level's cell is all parameter-free", "interpret")
@@ -52,8 +52,9 @@ def check_seeds_all_param_free(seeds: int) -> str:
     if number(seeds, "your count") != count:
         raise Differs(f"count again the rows of the printed table whose bi-level edges read 6: it is not "
                       f"{seeds}")
+    most = max(r["param_free_edges"] for r in runs[SINGLE])
     return (f"{count} of {len(runs[BILEVEL])} seeds: cells with no operation that has weights, collapsed "
-            "outright; single-level's largest count stays far below 6")
+            f"outright; single-level's largest count is {most}")
 
 
 DEAD_CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|avg_pool_3x3~0|none~1|none~2|"
@@ -137,8 +138,11 @@ def check_split_joint(answer: str) -> str:
     said = ", ".join(f"{name} {value:.2f}" for name, value in edges.items())
     if choice(answer, LEVELS, "your answer") != right:
         raise Differs(f"like {right}'s: parameter-free edges under the softmax, {said}")
-    return (f"like {right}'s ({said}): which data alpha learns from goes with collapse, not when it steps "
-            "(or that w trains on half the images: the study cannot tell these apart)")
+    other = "single-level" if right == "bi-level" else "bi-level"
+    kept, left = ("data", "schedule") if right == "bi-level" else ("schedule", "data")
+    how = {"data": "alpha on held-out batches", "schedule": "w and alpha stepping together"}
+    return (f"like {right}'s ({said}): split_joint has {right}'s {kept} ({how[kept]}) and {other}'s {left} "
+            f"({how[left]}), so here the {kept} goes with the parameter-free edges, not the {left}")
 
 
 @exercise("09.2", "which factor matters most", "interpret")
@@ -148,10 +152,9 @@ def check_largest_factor(factor: str) -> str:
     path = ASSETS / "factors-fashion" / "factors.json"
     if not path.exists():
         raise Differs(f"this exercise reads the kit's committed factor study {path}, which is missing")
-    effects = {f: e["param_free_edges"]["effect"]
-               for f, e in json.loads(path.read_text())["main_effects"].items()}
-    right = max(effects, key=lambda f: abs(effects[f]))
-    said = ", ".join(f"{f} {e:+.2f}" for f, e in effects.items())
-    if choice(factor, {f: () for f in effects}, "your factor") != right:
+    main = {f: e["param_free_edges"] for f, e in json.loads(path.read_text())["main_effects"].items()}
+    right = max(main, key=lambda f: abs(main[f]["effect"]))
+    said = ", ".join(f"{f} {e['effect']:+.2f} (p = {e['p']:.2g})" for f, e in main.items())
+    if choice(factor, {f: () for f in main}, "your factor") != right:
         raise Differs(f"compare the main effects' sizes again: {said}")
-    return f"{right} ({said} parameter-free edges)"
+    return f"{right} (main effects on parameter-free edges: {said})"

@@ -83,7 +83,7 @@ def run_study(args) -> None:
     if all(key in summary["runs"] for key in (SINGLE, BILEVEL)):  # the lesson's targets, with intervals
         table = confirm_table(confirm(summary))
         wrote.append(args.out / "confirm.md")
-        wrote[-1].write_text(f"# The lesson's targets (issue 34), preset `{summary['preset']}`\n\n"
+        wrote[-1].write_text(f"# The lesson's targets, preset `{summary['preset']}`\n\n"
                              f"Reproduce with: `python -m sdarts_lite {shlex.join(args.argv)}`\n\n{table}")
         print(table)
     print("wrote " + ", ".join(map(str, wrote)))

@@ -296,7 +296,7 @@ def project_lines(data: Data) -> list[str]:
     runs = lesson_runs(data.study)
     lines = [f"- The lesson on {data.study['seeds']} fresh seeds, single-level (budget `steps`) and "
              f"first-order bi-level: {len(runs)} searches of {search_seconds(runs)} each in the committed "
-             f"study (`{STUDY}`, which also measured {protocol(data.study)}), {together(runs)}."]
+             f"study (`{STUDY}`, with {protocol(data.study)}), {together(runs)}."]
     if data.factors:
         runs, seeds = data.factors["runs"], data.factors["seeds"]
         lines.append(f"- The factor study, {seeds} seeds in each of its {len(runs) // seeds} cells: "
@@ -357,10 +357,13 @@ def search_table(data: Data) -> list[str]:
                          f"{protocol(summary)} | {search_seconds(records)} | `{path}` |")
     for mode in data.factors.get("optimizers", {}):
         records = [r for r in data.factors["runs"] if r["mode"] == mode]
-        measured = {sum(v is not None for v in r["lambda_max_per_epoch"]) for r in records}
-        epochs = len(records[0]["lambda_max_per_epoch"])
+        if "lambda_max_per_epoch" in records[0]:
+            measured = {sum(v is not None for v in r["lambda_max_per_epoch"]) for r in records}
+            what = f"lambda_max at {max(measured)} of its {len(records[0]['lambda_max_per_epoch'])} epochs"
+        else:
+            what = "no lambda_max"
         lines.append(f"| {palette.label(mode)}, Fashion-MNIST, both relaxations, preset "
-                     f"`{data.factors['preset']}` | lambda_max at {max(measured)} of its {epochs} epochs | "
+                     f"`{data.factors['preset']}` | {what} | "
                      f"{search_seconds(records)} | `{FACTORS}` |")
     return lines
 

@@ -14,7 +14,7 @@ from .figures import excludes_none, space_references
 def lesson_lines(summary: dict) -> list[str]:
     """The seeds; the parameter-free edges; the operations with parameters that reach the output
     (when recorded); the parameter-free share; the NAS-Bench-201 accuracy and its paired gap; the
-    odds for one seed.  Means with [95% bootstrap interval]."""
+    odds for one seed; the targets met and missed.  Means with [95% bootstrap interval]."""
     result, records = confirm(summary), summary["runs"][SINGLE]
     rows, seeds, edges = result["measures"], result["seeds"], records[0]["edges"]
     uniform, chance = space_references(records)
@@ -52,4 +52,11 @@ def lesson_lines(summary: dict) -> list[str]:
             f"- One seed of your own: {names[0]}'s cell scored higher in {odds['higher']} of {odds['seeds']} "
             f"seeds; these are one set of {odds['seeds']} seeds, and another set can give a smaller gap.",
         ]
+    if targets := result["targets"]:
+        missed = [f"{t['target']} {interval(t, 2)}, against {t['relation']} {t['bound']:g}"
+                  + (" with its interval excluding 0" if t["exclude_zero"] else "")
+                  for t in targets if not t["met"]]
+        lines.append(f"- The targets fixed before these seeds ran (`analysis/confirm.py`): "
+                     f"{len(targets) - len(missed)} of {len(targets)} met"
+                     + (f"; missed: {'; '.join(missed)}." if missed else "."))
     return lines

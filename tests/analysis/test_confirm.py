@@ -1,10 +1,13 @@
 """The confirmation's analysis (issue 34) on studies whose answers are worked out by hand."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy import stats
 
-from sdarts_lite.analysis.confirm import BILEVEL, SINGLE, confirm, confirm_table
+from sdarts_lite.analysis.confirm import BILEVEL, SINGLE, both_rules, both_rules_table, confirm, confirm_table
 
 
 def study(single: dict, bilevel: dict, seeds=range(5)) -> dict:
@@ -60,3 +63,37 @@ def test_the_table_marks_each_target_and_states_the_odds():
     table = confirm_table(confirm(study(SINGLE_VALUES, bilevel)))
     assert "| bi-level parameter-free edges | 4.20 [" in table and table.count("| missed |") == 1
     assert "scores higher than bi-level's in 4 of 5 seeds (1 equal)" in table
+
+
+def weights(*winners: tuple[str, str]) -> list[list[float]]:
+    """Mixing weights of the six NAS-Bench-201 edges: per edge the winner gets 0.6, the runner-up 0.3."""
+    ops = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+    rows = []
+    for first, second in winners:
+        row = [0.05] * 5
+        row[ops.index(first)], row[ops.index(second)] = 0.6, 0.3
+        rows.append([w / sum(row) for w in row])
+    return rows
+
+
+def test_both_rules_derive_the_recorded_weights_again_by_hand():
+    conv = ("nor_conv_3x3", "skip_connect")
+    # with none: |conv~0|+|conv~0|conv~1|+|pool~0|none~1|none~2|, 3 parameter-free edges, nodes 1 and 2
+    # dead, so no convolution reaches the output; without: none's runner-up, a convolution, on 1->3 and 2->3
+    cut = weights(conv, conv, conv, ("avg_pool_3x3", "none"), *[("none", "nor_conv_3x3")] * 2)
+    whole = weights(*[conv] * 6)  # every edge a convolution under both rules
+    result = both_rules({"g": [{"weights": cut}, {"weights": whole}]})
+    means = {rule: {m: v["mean"] for m, v in row.items()} for rule, row in result["g"].items()}
+    assert means == {"with `none`": {"param_free_edges": 1.5, "live_param_ops": 3.0},
+                     "without `none`": {"param_free_edges": 0.5, "live_param_ops": 5.5}}
+    assert "| g | without `none` | 0.50 [" in both_rules_table(result)
+
+
+def test_both_rules_give_back_what_the_confirmation_s_searches_derived_under_their_own_rule():
+    path = Path(__file__).parents[2] / "assets/study-fashion-confirm/summary.json"
+    summary = json.loads(path.read_text())
+    result = both_rules(summary["runs"])
+    for group, records in summary["runs"].items():
+        for m in ("param_free_edges", "live_param_ops"):
+            assert result[group]["without `none`"][m]["mean"] == pytest.approx(
+                sum(r[m] for r in records) / len(records))

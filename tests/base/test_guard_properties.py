@@ -59,7 +59,7 @@ from sdarts_lite import (
     parse_genotype,
     search,
 )
-from sdarts_lite.core.config import BUDGETS, SETTINGS, build
+from sdarts_lite.core.config import BUDGETS, DERIVATIONS, SETTINGS, build
 from sdarts_lite.core.optimizers import MODES, ORDERS
 from sdarts_lite.core.spaces.darts.genotypes import NODES
 from sdarts_lite.evaluation.retrain import train_from_scratch
@@ -161,6 +161,8 @@ SETTINGS = {  # field -> (ordinary values, values at and beyond the edges)
     "sharpness_size": integer(st.integers(2, 600), 10**6),
     "sharpness_spectrum": boolean(False),
     "early_stop": boolean(False),
+    "derivation": choice(DERIVATIONS),
+    "half_data": boolean(False),
     "seed": integer(st.integers(0, 2**32 - 1), 2**32 - 1, 2**32),
     "log_every": integer(st.integers(0, 3)),
 }
@@ -191,7 +193,7 @@ def one_step_copy(config: SearchConfig) -> SearchConfig:
     size = config.image_size if config.image_size is None or config.image_size <= 16 else \
         12 + config.image_size % 4
     half, whole = search_set(config.dataset, config.search_size)
-    holds = half if config.mode == "bilevel" or config.budget == "steps" else whole
+    holds = half if config.mode == "bilevel" or config.budget == "steps" or config.half_data else whole
     batch = config.batch_size if config.batch_size > holds else min(config.batch_size, 16)
     shift = config.augment if config.augment is None or size is None else min(config.augment, size - 1)
     return replace(config, C=min(config.C, 2), N=min(config.N, 3 if darts else 2), image_size=size,
@@ -203,7 +205,7 @@ ORDINARY = dict(space="nb201", mode="single", order=1, dataset="digits", image_s
                 batch_size=16, w_lr=0.025, w_lr_min=0.001, momentum=0.9, nesterov=True, w_weight_decay=5e-4,
                 grad_clip=5.0, arch_lr=3e-3, arch_betas=(0.5, 0.999), arch_weight_decay=1e-3,
                 activation="softmax", augment=None, budget="epochs", sharpness_every=0, sharpness_size=512,
-                sharpness_spectrum=False, early_stop=False,
+                sharpness_spectrum=False, early_stop=False, derivation="auto", half_data=False,
                 seed=0, log_every=1)
 
 
@@ -227,6 +229,8 @@ ORDINARY = dict(space="nb201", mode="single", order=1, dataset="digits", image_s
 @example(drawn={**ORDINARY, "budget": "steps", "batch_size": 720}, device=None)
 @example(drawn={**ORDINARY, "mode": "bilevel", "batch_size": 720}, device=None)
 @example(drawn=ORDINARY, device="")
+@example(drawn={**ORDINARY, "mode": "bilevel", "half_data": True}, device=None)
+@example(drawn={**ORDINARY, "half_data": True, "derivation": "without_none", "batch_size": 720}, device=None)
 @example(drawn={**ORDINARY, "image_size": 4, "batch_size": 1}, device=None)
 def test_a_search_runs_one_step_or_names_the_bad_setting(drawn, device):
     try:

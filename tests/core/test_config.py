@@ -61,7 +61,7 @@ def test_every_setting_has_a_flag_with_its_field_s_comment_as_help():
 
 def test_a_flag_left_out_keeps_the_preset_and_each_flag_given_sets_its_setting():
     assert command_line() == {}
-    given = {"space": "darts", "mode": "bilevel", "order": 2, "dataset": "shapes", "image_size": 8,
+    given = {"space": "darts", "mode": "alternating", "order": 2, "dataset": "shapes", "image_size": 8,
              "search_size": 500, "test_size": 200, "C": 3, "N": 4, "epochs": 7, "batch_size": 16,
              "activation": "sigmoid", "augment": 1, "budget": "steps", "sharpness_every": 1,
              "sharpness_size": 100, "sharpness_spectrum": False, "early_stop": True,

@@ -7,7 +7,7 @@ import shlex
 import pytest
 import torch
 
-from sdarts_lite import make_config, search
+from sdarts_lite import History, live_param_ops, make_config, search
 from sdarts_lite.analysis.measures import summary_lines
 from sdarts_lite.analysis.stats import permutation_test
 from sdarts_lite.experiments.study import StudyResult, histories, study
@@ -202,3 +202,18 @@ def test_a_fashion_study_is_held_to_the_fashion_targets():
                    ("bilevel1", "mean param_free_share >= 0.75"): False,
                    ("bilevel1", "mean decisiveness >= 0.45"): True,
                    ("single-steps vs bilevel1", "median CIFAR-10 gap >= 15, p < 0.01"): True}
+
+
+def test_the_study_command_writes_the_lesson_s_targets_and_records_what_a_reanalysis_needs(tmp_path, capsys):
+    argv = ["study", "--preset", "digits", "--modes", "single,bilevel1", "--budgets", "steps", "--seeds", "2",
+            "--epochs", "1", "--C", "4", "--workers", "1", "--quiet", "--out", str(tmp_path)]
+    main(argv)
+    table = (tmp_path / "confirm.md").read_text()
+    assert f"Reproduce with: `python -m sdarts_lite {shlex.join(argv)}`" in table
+    assert "| single-level live parameterised operations |" in table and "| p |" in table
+    assert "| single-level live parameterised operations |" in capsys.readouterr().out
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    for record in summary["runs"]["single-steps"]:
+        again = History.load(tmp_path / "single-steps" / f"seed{record['seed']}" / "history.json")
+        assert record["weights"] == again.epochs[-1].alphas and record["exclude_none"] is False
+        assert record["live_param_ops"] == live_param_ops(record["genotype"])
