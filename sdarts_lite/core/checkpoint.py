@@ -58,6 +58,16 @@ def load_checkpoint(path: Path, config: SearchConfig, model: Supernet, opt: Opti
     history.genotype, history.early_stop = restored.genotype, restored.early_stop
 
 
+def readable(path: Path) -> bool:
+    """Whether ``path`` is an sdarts-lite checkpoint torch can read back (``load_checkpoint``'s
+    first two checks): a study sets aside one that is not, and searches its run again."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception:  # noqa: BLE001 - any unreadable file counts the same
+        return False
+    return isinstance(state, dict) and state.get("format") == FORMAT
+
+
 def resume_from(out: Path | None, config: SearchConfig, model: Supernet, opt: Optimizer,
                 generator: torch.Generator, history: History) -> None:
     """Continue a search from ``out/checkpoint.pt``, or from the beginning when none was written yet."""

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 from ..analysis.measures import contrasts, measures, summarise
 from ..base.device import check_device
 from ..base.guards import non_negative_int, one_of, positive_int
-from ..core.checkpoint import config_differences
+from ..core.checkpoint import config_differences, readable
 from ..core.config import BUDGETS, SearchConfig, make_config
 from ..core.history import History
 from ..core.optimizers import STUDY_MODES, uses_split
@@ -37,14 +37,20 @@ class StudyResult(NamedTuple):
 
 def finished(config: SearchConfig, out: Path) -> History | None:
     """The run's history if it completed all its epochs, else None; a finished run made with
-    other settings is refused, not mixed into the study."""
+    other settings is refused, not mixed into the study.  A ``history.json`` that cannot be read
+    (cut short by a crash, or damaged) is set aside as ``history.json.damaged``: the run then
+    resumes from its checkpoint, or, when that cannot be read either (set aside the same way), is
+    searched again, and the study's other runs are kept."""
     path = out / "history.json"
     if not path.is_file():
         return None
     try:
         history = History.load(path)
     except (TypeError, KeyError, ValueError):
-        raise ValueError(f"out: {out} holds a run this version cannot read; choose another --out") from None
+        path.replace(out / "history.json.damaged")
+        if (out / "checkpoint.pt").exists() and not readable(out / "checkpoint.pt"):
+            (out / "checkpoint.pt").replace(out / "checkpoint.pt.damaged")
+        return None
     differ = config_differences(history.config, config)
     if differ:
         raise ValueError(f"out: {out} holds a run with other settings ({differ}); choose another --out")

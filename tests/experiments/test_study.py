@@ -217,3 +217,23 @@ def test_the_study_command_writes_the_lesson_s_targets_and_records_what_a_reanal
         again = History.load(tmp_path / "single-steps" / f"seed{record['seed']}" / "history.json")
         assert record["weights"] == again.epochs[-1].alphas and record["exclude_none"] is False
         assert record["live_param_ops"] == live_param_ops(record["genotype"])
+
+
+@pytest.mark.parametrize("damage_checkpoint", [False, True], ids=["resumed", "searched-again"])
+def test_a_damaged_run_is_resumed_or_searched_again_and_the_other_runs_are_kept(tmp_path, damage_checkpoint):
+    first, _ = study(["single"], seeds=2, out=tmp_path, workers=1, progress=False, **TINY)
+    kept, damaged = (tmp_path / "single-epochs" / f"seed{s}" for s in (0, 1))
+    stamp = (kept / "history.json").stat().st_mtime_ns
+    text = (damaged / "history.json").read_text()
+    (damaged / "history.json").write_text(text[: len(text) // 2])  # cut short, as by a crash mid-write
+    if damage_checkpoint:
+        (damaged / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    again, _ = study(["single"], seeds=2, out=tmp_path, workers=1, progress=False, **TINY)
+    assert (kept / "history.json").stat().st_mtime_ns == stamp  # seed 0 was not run again
+    assert (damaged / "history.json.damaged").read_text() == text[: len(text) // 2]
+    assert (damaged / "checkpoint.pt.damaged").is_file() == damage_checkpoint
+    # resumed from the last epoch's checkpoint, or searched again on this machine's one thread: the same run
+    # (as in test_parallel_and_serial_studies_give_identical_results), all but its time
+    def untimed(summary):
+        return [{k: v for k, v in r.items() if k != "seconds"} for r in summary["runs"]["single-epochs"]]
+    assert untimed(again) == untimed(first)
