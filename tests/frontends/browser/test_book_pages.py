@@ -100,6 +100,7 @@ def test_notebook_04_draws_its_cells_as_svg_graphs_with_dot_hidden(tmp_path, pat
     if (ROOT / "notebooks" / "runs").is_dir():
         shutil.copytree(ROOT / "notebooks" / "runs", notebook.parent / "runs")
     shutil.copy(ROOT / "notebooks" / notebook.name, notebook)
+    (tmp_path / "assets").symlink_to(ROOT / "assets")  # the committed study it reads, at ../assets
     proc = subprocess.run(
         [sys.executable, "-m", "sdarts_lite.frontends.book", str(notebook), "--out", str(tmp_path / "book"),
          "--executed", str(tmp_path / "executed")],
