@@ -38,12 +38,7 @@ def load_checkpoint(path: Path, config: SearchConfig, model: Supernet, opt: Opti
     """Restore a search from ``path``; refuse a file of another kind or another configuration."""
     if not path.is_file():
         raise FileNotFoundError(f"resume: no checkpoint at {path}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as err:  # noqa: BLE001 - any unreadable file is reported the same way
-        raise ValueError(f"resume: {path} is not a readable checkpoint ({err})") from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise ValueError(f"resume: {path} is not an sdarts-lite checkpoint")
+    state = read_state(path)
     differ = config_differences(state["config"], config)
     if differ:
         raise ValueError(f"resume: the checkpoint was made with a different configuration: {differ}")
@@ -58,14 +53,25 @@ def load_checkpoint(path: Path, config: SearchConfig, model: Supernet, opt: Opti
     history.genotype, history.early_stop = restored.genotype, restored.early_stop
 
 
-def readable(path: Path) -> bool:
-    """Whether ``path`` is an sdarts-lite checkpoint torch can read back (``load_checkpoint``'s
-    first two checks): a study sets aside one that is not, and searches its run again."""
+def read_state(path: Path) -> dict:
+    """The saved state in ``path``; a ValueError for a file torch cannot read or of another kind."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception:  # noqa: BLE001 - any unreadable file counts the same
+    except Exception as err:  # noqa: BLE001 - any unreadable file is reported the same way
+        raise ValueError(f"resume: {path} is not a readable checkpoint ({err})") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise ValueError(f"resume: {path} is not an sdarts-lite checkpoint")
+    return state
+
+
+def readable(path: Path) -> bool:
+    """Whether ``path`` is a checkpoint ``load_checkpoint`` can read (``read_state``): a study sets
+    aside one that is not, and searches its run again."""
+    try:
+        read_state(path)
+    except ValueError:
         return False
-    return isinstance(state, dict) and state.get("format") == FORMAT
+    return True
 
 
 def resume_from(out: Path | None, config: SearchConfig, model: Supernet, opt: Optimizer,
