@@ -48,7 +48,8 @@ test-browser: $(STAMP)  ## notebook 02 in JupyterLab and the book's pages, in he
 	$(PY) -m pip install --quiet -e ".[browser]"
 	$(PY) -m pytest -q tests/frontends/browser
 
-bench: $(STAMP)  ## search-step timings against xautodl's, and what lambda_max costs (not a test)
+bench: $(STAMP)  ## where a search's time goes (step against peak, search against its steps, lambda_max against an epoch, a study's searches per hour), search steps against xautodl's (not a test)
+	$(PY) benchmarks/speed.py
 	$(PY) -m pip install --quiet --no-deps xautodl
 	$(PY) benchmarks/search_step.py --digits --repeats 3
 	$(PY) benchmarks/sharpness.py

@@ -70,7 +70,7 @@ import reference_nb201  # noqa: E402
 
 import sdarts_lite  # noqa: E402
 from sdarts_lite import supernet  # noqa: E402
-from sdarts_lite.core.optimizers import loss_and_grads, make_optimizer  # noqa: E402
+from sdarts_lite.core.optimizers import make_optimizer  # noqa: E402
 
 KINDS = ("weight", "single", "bilevel")
 PACKAGE = ("fused", "plain")  # the package's two forms (``fused=`` of ``supernet``)
@@ -158,7 +158,7 @@ class Runner:
 
     def package_step(self) -> None:
         if self.kind == "weight":
-            _, _, grads = loss_and_grads(self.model, self.train, self.opt.weights)
+            _, _, grads = self.opt.loss_and_grads(self.train, self.opt.weights)
             self.opt.update_weights(grads)
         elif self.kind == "single":
             self.opt.step(self.train)

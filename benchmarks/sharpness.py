@@ -101,7 +101,7 @@ def laptop(preset: str, repeats: int, epochs: int = 10) -> list[str]:
                                     callback=partial(keep_weights, Path(out), kept), progress=False)) / epochs
         net = sl.supernet(config.space, config.C, config.N, data.num_classes, data.in_channels,
                           data.image_size)
-        sharpness, times, counts = Sharpness(held_out), [], []
+        sharpness, times, counts = Sharpness(held_out, method="lanczos"), [], []
         for state in kept:  # each epoch's weights in turn, each measurement warm from the one before
             net.load_state_dict(state)
             times.append(seconds(partial(sharpness, net)))
@@ -124,7 +124,7 @@ def paper_size(images: int, repeats: int) -> str:
                for _ in range(images // 64)]
     opt = sl.make_optimizer("single", net, 50)
     step = median_seconds(lambda: opt.step(batches[0]), repeats)
-    sharpness = Sharpness(batches)
+    sharpness = Sharpness(batches, method="lanczos")
     sharpness(net)  # cold: the previous epoch's measurement
     times, counts = [], []
     for _ in range(repeats):

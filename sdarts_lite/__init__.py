@@ -5,7 +5,7 @@ The package in layers, each importing only from those above it in this list:
     base/         guards on input, the device, seeding, atomic files
     data/         the images: datasets and seeded batches
     core/         the method, read beside the paper: spaces/, mixing, supernet, optimizers, config,
-                  search, history, checkpoint, sharpness, held_out
+                  search, together (seeds trained as one), history, checkpoint, sharpness, held_out
     evaluation/   derived cells judged: retraining from scratch, the NAS-Bench-201 table
     analysis/     many histories summarised: measures, statistics
     pictures/     one palette, figures, cell drawings, reports, the lesson in lines (they read
@@ -47,6 +47,7 @@ from .core.spaces.nb201.genotypes import EDGES, NB201_OPS, NB201Genotype, derive
 from .core.spaces.nb201.network import NB201Network
 from .core.spaces.nb201.supernet import NB201Supernet
 from .core.supernet import Supernet, supernet
+from .core.together import search_together
 from .data.batches import Batches
 from .data.images import DATASETS, ImageData, load_dataset
 from .evaluation.nb201_table import CellResult, NB201Benchmark, canonical_form, find_table, load_benchmark
@@ -86,7 +87,8 @@ __all__ = [
     # data
     "load_dataset", "ImageData", "Batches", "DATASETS",
     # searching, its record, many searches
-    "search", "search_data", "SearchConfig", "PRESETS", "make_config", "default_device", "evaluate",
+    "search", "search_data", "search_together", "SearchConfig", "PRESETS", "make_config", "default_device",
+    "evaluate",
     "History", "EpochRecord", "StepRecord", "study", "StudyResult", "histories", "summary_lines", "sweep",
     "factor_study", "FACTORS",
     "TARGETS", "ACCURACY_TARGETS", "target_rows", "permutation_test", "sharpness_indicator",

@@ -16,7 +16,7 @@ from ..data.images import DATASETS, check_batch_size, check_image_size, check_su
 from .hyperparameters import Hyperparameters
 from .mixing import ACTIVATIONS
 from .optimizers import MODES, ORDERS, uses_split
-from .sharpness import EXACT_LIMIT
+from .sharpness import EXACT_LIMIT, METHODS
 from .spaces import REGISTRY, get_space
 
 BUDGETS = ("epochs", "steps")
@@ -55,6 +55,9 @@ class SearchConfig:
                                   # least 2), batch_size at a time: one fixed sample, for little noise
     sharpness_spectrum: bool = False  # with lambda_max, every eigenvalue, from the exact Hessian (at most
                                       # 64 alphas: nb201's 30 products, not Lanczos's few; notebook 08)
+    sharpness_method: str = "power"  # after the first measurement (Lanczos): "power", one power step from
+                                     # the last eigenvector (two gradients), or "lanczos" again (4-7
+                                     # products); error of "power": assets/sharpness-power.md
     early_stop: bool = False      # DARTS-ES: stop once lambda_max has grown too fast, keep the cell of
                                   # 5 epochs before (needs sharpness_every=1)
     derivation: str = "auto"      # whether `none` may win an edge of the derived cell: "with_none",
@@ -71,7 +74,7 @@ class SearchConfig:
     def validate(self) -> SearchConfig:
         """Refuse values no search can run with, naming the field."""
         for name in ("space", "mode", "order", "dataset", "activation", "budget", "early_stop",
-                     "sharpness_spectrum", "derivation", "half_data"):
+                     "sharpness_spectrum", "sharpness_method", "derivation", "half_data"):
             one_of(name, getattr(self, name), choices(name))
         size = check_image_size(self.dataset, self.image_size)
         check_subset_size("search_size", self.search_size, self.dataset)
@@ -130,7 +133,7 @@ def choices(name: str) -> tuple | None:
     """The values a setting allows, where it allows a fixed set."""
     return {"space": tuple(REGISTRY), "mode": MODES, "order": ORDERS, "dataset": DATASETS,
             "activation": ACTIVATIONS, "budget": BUDGETS, "early_stop": (True, False),
-            "sharpness_spectrum": (True, False), "derivation": DERIVATIONS,
+            "sharpness_spectrum": (True, False), "sharpness_method": METHODS, "derivation": DERIVATIONS,
             "half_data": (True, False)}.get(name)
 
 
@@ -141,13 +144,15 @@ def saved_settings(d: dict) -> dict:
     """Every setting of a saved config by its name now: ``hyper`` unfolded, old names renamed, and
     where the config does not say, what was done before the setting existed: lambda_max as before
     issue 25 (on the first batch, with the exact spectrum wherever it could be had), cells derived
-    by the ``auto`` rule and from the whole search set (issue 34)."""
+    by the ``auto`` rule and from the whole search set (issue 34), lambda_max by Lanczos at every
+    measurement (issue 35)."""
     flat = {**{k: v for k, v in d.items() if k != "hyper"}, **d.get("hyper", {})}
     flat = {RENAMED.get(k, k): v for k, v in flat.items()}
     if "sharpness_size" not in flat:
         flat["sharpness_size"] = flat.get("batch_size", SearchConfig.batch_size)
     flat.setdefault("derivation", "auto")  # histories before issue 34: the rule then
     flat.setdefault("half_data", False)
+    flat.setdefault("sharpness_method", "lanczos")  # histories before issue 35: Lanczos at every measurement
     if "sharpness_spectrum" not in flat:
         space = get_space(flat.get("space", SearchConfig.space))
         flat["sharpness_spectrum"] = space.num_alphas <= EXACT_LIMIT

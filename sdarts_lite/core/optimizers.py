@@ -57,22 +57,15 @@ class StepResult:
     alpha_grad_norm: float
 
 
-def loss_and_grads(model: Supernet, batch: Batch, params: list[nn.Parameter]):
-    """Cross-entropy of ``model`` on ``batch`` and its gradients with respect to ``params``."""
-    x, y = batch
-    logits = model(x)
-    loss = F.cross_entropy(logits, y)
-    grads = torch.autograd.grad(loss, params)
-    return loss.detach(), logits.detach(), grads
-
-
 def set_grads(params: list[nn.Parameter], grads) -> None:
     for p, g in zip(params, grads):
         p.grad = g
 
 
 class Optimizer:
-    """SGD for the weights w, Adam for alpha, a cosine schedule for w's learning rate."""
+    """SGD for the weights w, Adam for alpha, a cosine schedule for w's learning rate.  The loss, the
+    clipping and the step's record are methods, so that k seeds trained as one (``together.py``)
+    keep each seed's own."""
 
     uses_split = False  # whether w and alpha see different halves of the search set
 
@@ -91,9 +84,32 @@ class Optimizer:
     def w_lr(self) -> float:
         return self.w_opt.param_groups[0]["lr"]
 
+    def loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The batch's mean cross-entropy."""
+        return F.cross_entropy(logits, y)
+
+    def loss_and_grads(self, batch: Batch, params: list[nn.Parameter]):
+        """The loss of the model on ``batch``, its logits, and its gradients with respect to ``params``."""
+        x, y = batch
+        logits = self.model(x)
+        loss = self.loss(logits, y)
+        grads = torch.autograd.grad(loss, params)
+        return loss.detach(), logits.detach(), grads
+
+    def clip(self) -> None:
+        """w's gradient scaled down to norm ``grad_clip`` where it is longer."""
+        nn.utils.clip_grad_norm_(self.weights, self.grad_clip)
+
+    def result(self, loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor, alpha_loss: torch.Tensor,
+               alpha_grads) -> StepResult:
+        """The step's record (``StepResult``)."""
+        norm = torch.sqrt(sum((g * g).sum() for g in alpha_grads))
+        return StepResult(float(loss), int((logits.argmax(1) == y).sum()), len(y), float(alpha_loss),
+                          float(norm))
+
     def update_weights(self, grads) -> None:
         set_grads(self.weights, grads)
-        nn.utils.clip_grad_norm_(self.weights, self.grad_clip)
+        self.clip()
         self.w_opt.step()
 
     def update_alphas(self, grads) -> None:
@@ -113,32 +129,26 @@ class Optimizer:
         self.schedule.load_state_dict(state["schedule"])
 
 
-def result(loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor, alpha_loss: torch.Tensor,
-           alpha_grads) -> StepResult:
-    norm = torch.sqrt(sum((g * g).sum() for g in alpha_grads))
-    return StepResult(float(loss), int((logits.argmax(1) == y).sum()), len(y), float(alpha_loss), float(norm))
-
-
 class SingleLevel(Optimizer):
     """Single-DARTS: w and alpha descend the same loss of the same batch, together."""
 
     def step(self, batch: Batch) -> StepResult:
-        loss, logits, grads = loss_and_grads(self.model, batch, self.weights + self.alphas)
+        loss, logits, grads = self.loss_and_grads(batch, self.weights + self.alphas)
         alpha_grads = grads[len(self.weights):]
         self.update_weights(grads[:len(self.weights)])
         self.update_alphas(alpha_grads)
-        return result(loss, logits, batch[1], loss, alpha_grads)
+        return self.result(loss, logits, batch[1], loss, alpha_grads)
 
 
 class Alternating(Optimizer):
     """The same batch, in turn: alpha steps on B, then w on B at the new alpha."""
 
     def step(self, batch: Batch) -> StepResult:
-        alpha_loss, _, alpha_grads = loss_and_grads(self.model, batch, self.alphas)
+        alpha_loss, _, alpha_grads = self.loss_and_grads(batch, self.alphas)
         self.update_alphas(alpha_grads)
-        loss, logits, w_grads = loss_and_grads(self.model, batch, self.weights)
+        loss, logits, w_grads = self.loss_and_grads(batch, self.weights)
         self.update_weights(w_grads)
-        return result(loss, logits, batch[1], alpha_loss, alpha_grads)
+        return self.result(loss, logits, batch[1], alpha_loss, alpha_grads)
 
 
 class SplitJoint(Optimizer):
@@ -148,11 +158,11 @@ class SplitJoint(Optimizer):
     uses_split = True
 
     def step(self, w_batch: Batch, alpha_batch: Batch) -> StepResult:
-        alpha_loss, _, alpha_grads = loss_and_grads(self.model, alpha_batch, self.alphas)
-        loss, logits, w_grads = loss_and_grads(self.model, w_batch, self.weights)
+        alpha_loss, _, alpha_grads = self.loss_and_grads(alpha_batch, self.alphas)
+        loss, logits, w_grads = self.loss_and_grads(w_batch, self.weights)
         self.update_weights(w_grads)
         self.update_alphas(alpha_grads)
-        return result(loss, logits, w_batch[1], alpha_loss, alpha_grads)
+        return self.result(loss, logits, w_batch[1], alpha_loss, alpha_grads)
 
 
 class BiLevel(Optimizer):
@@ -167,13 +177,13 @@ class BiLevel(Optimizer):
 
     def step(self, w_batch: Batch, alpha_batch: Batch) -> StepResult:
         if self.order == 1:
-            alpha_loss, _, alpha_grads = loss_and_grads(self.model, alpha_batch, self.alphas)
+            alpha_loss, _, alpha_grads = self.loss_and_grads(alpha_batch, self.alphas)
         else:
             alpha_loss, alpha_grads = self.unrolled_alpha_grads(w_batch, alpha_batch)
         self.update_alphas(alpha_grads)
-        loss, logits, w_grads = loss_and_grads(self.model, w_batch, self.weights)
+        loss, logits, w_grads = self.loss_and_grads(w_batch, self.weights)
         self.update_weights(w_grads)
-        return result(loss, logits, w_batch[1], alpha_loss, alpha_grads)
+        return self.result(loss, logits, w_batch[1], alpha_loss, alpha_grads)
 
     def virtual_step(self, train_grads) -> list[torch.Tensor]:
         """DARTS' approximation of w's next step (its ``_compute_unrolled_model``): the gradient
@@ -198,18 +208,18 @@ class BiLevel(Optimizer):
         differences around w."""
         xi = self.w_lr
         backup = [p.detach().clone() for p in self.weights]
-        _, _, train_grads = loss_and_grads(self.model, w_batch, self.weights)
+        _, _, train_grads = self.loss_and_grads(w_batch, self.weights)
         self._shift(self.virtual_step(train_grads), -xi)  # w' = w - xi * step
-        alpha_loss, _, grads = loss_and_grads(self.model, alpha_batch, self.weights + self.alphas)
+        alpha_loss, _, grads = self.loss_and_grads(alpha_batch, self.weights + self.alphas)
         v, dalpha = grads[:len(self.weights)], grads[len(self.weights):]
         with torch.no_grad():
             for p, b in zip(self.weights, backup):
                 p.copy_(b)
         eps = 0.01 / torch.sqrt(sum((g * g).sum() for g in v)).item()
         self._shift(v, eps)  # w + eps v
-        _, _, plus = loss_and_grads(self.model, w_batch, self.alphas)
+        _, _, plus = self.loss_and_grads(w_batch, self.alphas)
         self._shift(v, -2 * eps)  # w - eps v
-        _, _, minus = loss_and_grads(self.model, w_batch, self.alphas)
+        _, _, minus = self.loss_and_grads(w_batch, self.alphas)
         with torch.no_grad():
             for p, b in zip(self.weights, backup):
                 p.copy_(b)
@@ -226,7 +236,9 @@ def uses_split(mode: str) -> bool:
 
 
 def make_optimizer(mode: str, model: Supernet, epochs: int, order: int = 1,
-                   hyper: Hyperparameters = RECIPE) -> Optimizer:
-    """The optimizer ``mode`` (``OPTIMIZERS``; bilevel of ``order`` 1 or 2) with ``hyper``."""
+                   hyper: Hyperparameters = RECIPE, mixin: type | None = None) -> Optimizer:
+    """The optimizer ``mode`` (``OPTIMIZERS``; bilevel of ``order`` 1 or 2) with ``hyper``;
+    ``mixin``, a class put before it (``together.SeedsTogether``: k seeds as one)."""
     cls = OPTIMIZERS[one_of("mode", mode, MODES)]
-    return BiLevel(model, epochs, order, hyper) if cls is BiLevel else cls(model, epochs, hyper)
+    kind = cls if mixin is None else type(f"{cls.__name__}{mixin.__name__}", (mixin, cls), {})
+    return kind(model, epochs, order, hyper) if cls is BiLevel else kind(model, epochs, hyper)

@@ -64,7 +64,7 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
     if resume:
         resume_from(out, config, model, opt, gen, history)
     sharpness = Sharpness(held_out_sample(data, config.sharpness_size, config.batch_size), device,
-                          spectrum=config.sharpness_spectrum)
+                          spectrum=config.sharpness_spectrum, method=config.sharpness_method)
     steps = history.steps_per_epoch = min(len(stream) for stream in streams)
     bar = tqdm(total=config.epochs * steps, initial=len(history.epochs) * steps, disable=not progress,
                desc=config.mode + (str(config.order) if config.mode == "bilevel" else ""), unit="step",

@@ -12,7 +12,19 @@ i - k (``early_stop_epoch``).
 
 lambda_max alone needs few Hessian-vector products: Lanczos (``lanczos_top``) in a Krylov space of a
 few vectors, each measurement started from the last one's eigenvector, takes 4 to 7 where the
-exact Hessian takes one per alpha.  NAS-Bench-201's alpha is one 6 x 5 matrix, so its 30 x 30 H can
+exact Hessian takes one per alpha.  A search measures it every epoch, and the top direction moves
+little between epochs, so by default (``method="power"``) only the first measurement runs Lanczos;
+every later one is ONE step of power iteration continued across the search (``power_step``):
+
+    lambda_max ~ v . H v,     v <- H v / |H v|        (v: the last measurement's eigenvector)
+
+one Hessian-vector product, not Lanczos's 4 to 7.  (Central differences of alpha's gradient would
+cost two gradients and no double backward, but the loss has a kink at every ReLU: measured on a
+fashion supernet they missed v . H v by 3% to over 100%, in float64 too.)  Power iteration climbs
+to the eigenvalue largest in MAGNITUDE, which may be a negative one; so a step is
+kept only while v stays an eigenvector of H to within ``GUARD`` (|H v - (v.Hv) v| <= GUARD v.Hv),
+and otherwise Lanczos runs again from H v.  Its error against the exact value over whole searches:
+``assets/sharpness-power.md``.  NAS-Bench-201's alpha is one 6 x 5 matrix, so its 30 x 30 H can
 also be had whole (``spectrum=True``): row r is the gradient of the r-th component of alpha's
 gradient, several rows at once; it is the oracle of the tests.
 
@@ -33,6 +45,7 @@ import torch.nn.functional as F
 from scipy.sparse.linalg import LinearOperator, eigsh
 from torch import nn
 
+from ..base.guards import one_of
 from ..data.batches import Batch, Batches
 from ..data.images import ImageData
 
@@ -41,6 +54,8 @@ KRYLOV = 3           # Lanczos vectors: the fewest products, warm-started, of 2 
 TOL = 1e-2           # ARPACK stops when the Ritz residual is within 1% of the value: lambda_max is then
                      # within 1% of the exact one (measured: within 3e-4), in 4-7 products, not 5-14 at 1e-4
 ROWS_AT_ONCE = 10    # Hessian rows per batched backward pass (memory grows with it)
+GUARD = 0.2          # a power step's residual, relative to its value, beyond which Lanczos runs again
+METHODS = ("power", "lanczos")  # after the first measurement: one power step, or Lanczos to TOL
 ES_WINDOW, ES_RATIO = 5, 0.75  # DARTS-ES: k epochs, and the ratio that stops
 
 
@@ -50,6 +65,15 @@ def loss_gradient(model: nn.Module, batches: list[Batch]) -> torch.Tensor:
     total = sum(len(y) for _, y in batches)
     loss = sum(F.cross_entropy(model(x), y, reduction="sum") for x, y in batches) / total
     return torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, alphas, create_graph=True)])
+
+
+def power_step(model: nn.Module, batches: list[Batch], v: torch.Tensor) -> tuple[float, torch.Tensor, float]:
+    """One step of power iteration from the unit vector ``v``: (v . H v, H v / |H v|, the residual
+    |H v - (v . H v) v|), with one Hessian-vector product."""
+    gradient = loss_gradient(model, batches)
+    hv = hessian_vector_products(model, gradient, v.to(gradient)).detach().double().cpu()
+    value = float(v @ hv)
+    return value, hv / hv.norm(), float((hv - value * v).norm())
 
 
 def hessian_vector_products(model: nn.Module, gradient: torch.Tensor, vectors: torch.Tensor) -> torch.Tensor:
@@ -102,11 +126,14 @@ def lanczos_top(hvp: Callable[[torch.Tensor], torch.Tensor], n: int, start: np.n
 class Sharpness:
     """lambda_max of the held-out loss's Hessian in alpha, on the same fixed batches at every call:
     with ``spectrum`` (and up to ``EXACT_LIMIT`` alphas) from the exact Hessian with every
-    eigenvalue, else by Lanczos, each call started from the last call's eigenvector."""
+    eigenvalue; else by Lanczos at the first call, and at each later call one power step
+    (``method="power"``) or Lanczos again (``"lanczos"``), started from the last call's eigenvector."""
 
-    def __init__(self, batches: Iterable[Batch], device: torch.device | str = "cpu", spectrum: bool = False):
+    def __init__(self, batches: Iterable[Batch], device: torch.device | str = "cpu", spectrum: bool = False,
+                 method: str = "power"):
         self.batches = [(x.to(device), y.to(device)) for x, y in batches]
         self.spectrum = spectrum
+        self.method = one_of("method", method, METHODS)
         self.vector: np.ndarray | None = None  # the last top eigenvector: the next call's start
         self.products = 0                      # Hessian-vector products the last call took
 
@@ -121,11 +148,18 @@ class Sharpness:
                 eigenvalues = torch.linalg.eigvalsh(exact_hessian(model, self.batches).double().cpu())
                 self.products = n
                 return float(eigenvalues[-1]), eigenvalues.tolist()
+            extra, start = 0, self.vector
+            if self.method == "power" and self.vector is not None:
+                value, vector, residual = power_step(model, self.batches, torch.from_numpy(self.vector))
+                self.vector, self.products = vector.numpy(), 1
+                if 0 < value and residual <= GUARD * value:
+                    return value, None
+                extra, start = 1, self.vector
             gradient = loss_gradient(model, self.batches)
             hvp = lambda v: hessian_vector_products(model, gradient, v.to(gradient)).detach().cpu()  # noqa: E731
-            start = self.vector if self.vector is not None else \
-                np.random.default_rng(0).standard_normal(n)
-            value, self.vector, self.products = lanczos_top(hvp, n, start=start)
+            start = start if start is not None else np.random.default_rng(0).standard_normal(n)
+            value, self.vector, products = lanczos_top(hvp, n, start=start)
+            self.products = products + extra
             return value, None
         finally:
             with torch.no_grad():

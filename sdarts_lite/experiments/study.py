@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
+import torch
 from tqdm.auto import tqdm
 
 from ..analysis.measures import contrasts, measures, summarise
@@ -24,6 +25,7 @@ from ..core.checkpoint import config_differences, readable
 from ..core.config import BUDGETS, SearchConfig, make_config
 from ..core.history import History
 from ..core.optimizers import STUDY_MODES, uses_split
+from ..core.together import search_together
 from .workers import BACKENDS, execute
 
 
@@ -85,7 +87,8 @@ def study(modes: list[str] | tuple[str, ...] = ("single", "bilevel1", "bilevel2"
           preset: str | None = "digits", out: str | os.PathLike = "runs/study", backend: str = "local",
           workers: int | None = None, threads: int = 1, nb201: str | os.PathLike | None = None,
           ray_address: str | None = None, device: str | None = None, progress: bool = True,
-          first_seed: int = 0, budgets: list[str] | tuple[str, ...] = BUDGETS, **overrides) -> StudyResult:
+          first_seed: int = 0, budgets: list[str] | tuple[str, ...] = BUDGETS, together: int | None = None,
+          **overrides) -> StudyResult:
     """Run every (mode, budget, seed) search; return the study's summary (also written to
     ``out/summary.json``) and the runs' histories: ``summary, runs = study(...)``.
     ``histories(summary, out)`` reads the runs back later.
@@ -95,7 +98,9 @@ def study(modes: list[str] | tuple[str, ...] = ("single", "bilevel1", "bilevel2"
     threads) run at once locally; ``backend="ray"`` sends the runs to a Ray cluster instead
     (``ray_address``, default: a local Ray).  ``nb201``: a NAS-Bench-201 table to look the
     derived cells up in.  ``device``: where each search runs (default: CUDA when present; on one
-    GPU, ``workers=1``).
+    GPU, ``workers=1``).  ``together=k`` trains up to k seeds of each group as one vectorised
+    search in this process, on ``threads`` torch threads (``core/together.py``; what pays on a GPU,
+    and on a 2-core CPU does not: ``benchmarks/together.py``).
     """
     unknown = [m for m in modes if m not in STUDY_MODES]
     if unknown or not modes:
@@ -111,6 +116,10 @@ def study(modes: list[str] | tuple[str, ...] = ("single", "bilevel1", "bilevel2"
     positive_int("threads", threads)
     if workers is not None:
         positive_int("workers", workers)
+    if together is not None:
+        positive_int("together", together)
+        if backend != "local":
+            raise ValueError("together: seeds trained together run in this process (backend 'local')")
     check_device(device)  # here, not in every worker
     lookup = None
     if nb201 is not None:
@@ -123,10 +132,16 @@ def study(modes: list[str] | tuple[str, ...] = ("single", "bilevel1", "bilevel2"
     histories = {key: h for key, (config, path) in plan.items() if (h := finished(config, path))}
     todo = [key for key in plan if key not in histories]
     bar = tqdm(total=len(plan), initial=len(histories), disable=not progress, desc="study", unit="run")
-    jobs = [(plan[k][0].to_dict(), str(plan[k][1]), threads, device) for k in todo]
-    for k, result in execute(jobs, backend, workers, threads, ray_address):
-        histories[todo[k]] = History.from_dict(result["history"])
-        bar.update(1)
+    if together:
+        for keys in together_groups(todo, seed_range, together):
+            for key, history in zip(keys, run_together([plan[k] for k in keys], threads, device)):
+                histories[key] = history
+                bar.update(1)
+    else:
+        jobs = [(plan[k][0].to_dict(), str(plan[k][1]), threads, device) for k in todo]
+        for k, result in execute(jobs, backend, workers, threads, ray_address):
+            histories[todo[k]] = History.from_dict(result["history"])
+            bar.update(1)
     bar.close()
 
     groups = list(dict.fromkeys(group for group, _ in plan))
@@ -140,6 +155,24 @@ def study(modes: list[str] | tuple[str, ...] = ("single", "bilevel1", "bilevel2"
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     return StudyResult(summary, {g: [histories[(g, s)] for s in seed_range] for g in groups})
+
+
+def together_groups(todo: list[tuple[str, int]], seeds: range, size: int) -> list[list[tuple[str, int]]]:
+    """The runs left, by group, in chunks of the study's seeds fixed by ``size`` (the same chunks on
+    every rerun, so a resumed study trains the same seeds together as an uninterrupted one)."""
+    chunks = [seeds[i:i + size] for i in range(0, len(seeds), size)]
+    groups = list(dict.fromkeys(group for group, _ in todo))
+    return [keys for g in groups for chunk in chunks if (keys := [(g, s) for s in chunk if (g, s) in todo])]
+
+
+def run_together(runs: list[tuple[SearchConfig, Path]], threads: int, device: str | None) -> list[History]:
+    """``search_together`` on ``threads`` torch threads."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return search_together([c for c, _ in runs], [p for _, p in runs], device=device, progress=False)
+    finally:
+        torch.set_num_threads(previous)
 
 
 def histories(summary: dict, out: str | os.PathLike) -> dict[str, list[History]]:

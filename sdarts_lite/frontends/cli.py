@@ -73,7 +73,7 @@ def run_study(args) -> None:
                           budgets=parse_modes(args.budgets), preset=args.preset, out=args.out,
                           backend=args.backend, workers=args.workers, nb201=args.nb201,
                           ray_address=args.ray_address, device=args.device, progress=not args.quiet,
-                          **settings(args))
+                          together=args.together, threads=args.threads, **settings(args))
     write_study_report(summary, runs, args.out / "report.html")
     print("\n".join(summary_lines(summary)))
     for row in target_rows(summary):
@@ -191,6 +191,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--backend", default="local", choices=BACKENDS)
     p.add_argument("--workers", type=int, default=None, help="local processes at once (default: cores)")
     p.add_argument("--ray-address", default=None, help="Ray cluster address (default: a local Ray)")
+    p.add_argument("--together", type=int, default=None, metavar="K",
+                   help="train up to K seeds of each group as one vectorised search in this process (pays on "
+                        "a GPU; core/together.py)")
+    p.add_argument("--threads", type=int, default=1, help="torch threads per search, or for --together's "
+                   "searches (default 1)")
     p.set_defaults(run=run_study)
     p = sub.add_parser("factors", help="what makes Single-DARTS stable: same or held-out data, together or "
                        "in turn, softmax or sigmoid, every combination over seeds", parents=[run, lookup])

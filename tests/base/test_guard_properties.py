@@ -61,6 +61,7 @@ from sdarts_lite import (
 )
 from sdarts_lite.core.config import BUDGETS, DERIVATIONS, SETTINGS, build
 from sdarts_lite.core.optimizers import MODES, ORDERS
+from sdarts_lite.core.sharpness import METHODS
 from sdarts_lite.core.spaces.darts.genotypes import NODES
 from sdarts_lite.evaluation.retrain import train_from_scratch
 
@@ -160,6 +161,7 @@ SETTINGS = {  # field -> (ordinary values, values at and beyond the edges)
     "sharpness_every": integer(st.integers(0, 2)),
     "sharpness_size": integer(st.integers(2, 600), 10**6),
     "sharpness_spectrum": boolean(False),
+    "sharpness_method": choice(METHODS),
     "early_stop": boolean(False),
     "derivation": choice(DERIVATIONS),
     "half_data": boolean(False),
@@ -205,7 +207,8 @@ ORDINARY = dict(space="nb201", mode="single", order=1, dataset="digits", image_s
                 batch_size=16, w_lr=0.025, w_lr_min=0.001, momentum=0.9, nesterov=True, w_weight_decay=5e-4,
                 grad_clip=5.0, arch_lr=3e-3, arch_betas=(0.5, 0.999), arch_weight_decay=1e-3,
                 activation="softmax", augment=None, budget="epochs", sharpness_every=0, sharpness_size=512,
-                sharpness_spectrum=False, early_stop=False, derivation="auto", half_data=False,
+                sharpness_spectrum=False, sharpness_method="power", early_stop=False, derivation="auto",
+                half_data=False,
                 seed=0, log_every=1)
 
 

@@ -64,7 +64,8 @@ def test_a_flag_left_out_keeps_the_preset_and_each_flag_given_sets_its_setting()
     given = {"space": "darts", "mode": "alternating", "order": 2, "dataset": "shapes", "image_size": 8,
              "search_size": 500, "test_size": 200, "C": 3, "N": 4, "epochs": 7, "batch_size": 16,
              "activation": "sigmoid", "augment": 1, "budget": "steps", "sharpness_every": 1,
-             "sharpness_size": 100, "sharpness_spectrum": False, "early_stop": True,
+             "sharpness_size": 100, "sharpness_spectrum": False, "sharpness_method": "lanczos",
+             "early_stop": True,
              "derivation": "with_none", "half_data": True,
              "seed": 9, "log_every": 2, "w_lr": 0.5, "w_lr_min": 0.01, "momentum": 0.5, "nesterov": False,
              "w_weight_decay": 0.0, "grad_clip": 2.0, "arch_lr": 0.3, "arch_betas": (0.9, 0.99),
@@ -107,12 +108,13 @@ def test_a_history_written_before_the_restructure_is_read_with_its_settings(tmp_
     from sdarts_lite.core.checkpoint import config_differences
 
     config = sl.make_config("fashion", seed=100, sharpness_every=5, sharpness_size=64,
-                            sharpness_spectrum=True)
+                            sharpness_spectrum=True, sharpness_method="lanczos")
     old = {("curvature" if k == "sharpness_every" else k): v for k, v in config.settings().items()
-           if k not in ("sharpness_size", "sharpness_spectrum")}  # added in issue 25
+           if k not in ("sharpness_size", "sharpness_spectrum", "sharpness_method")}  # added in issues 25, 35
     assert "hyper" not in old and old["curvature"] == 5 and old["arch_lr"] == 0.1
     assert SearchConfig.from_dict(old) == config  # one batch and the exact spectrum, as it then measured
     assert config_differences(old, config) == ""
     assert "sharpness_every=1 (now 5)" in config_differences({**old, "curvature": 1}, config)
     now = config_differences(old, sl.make_config("fashion", seed=100, sharpness_every=5))
     assert "sharpness_size=64 (now 512)" in now and "sharpness_spectrum=True (now False)" in now
+    assert "sharpness_method='lanczos' (now 'power')" in now

@@ -15,16 +15,17 @@ from sdarts_lite.core.sharpness import (
     hessian_vector_products,
     lanczos_top,
     loss_gradient,
+    power_step,
 )
 
 
-def tiny(space="nb201"):
-    torch.manual_seed(1)
+def tiny(space="nb201", seed=1, scale=0.7):
+    torch.manual_seed(seed)
     net = supernet(space, C=3 if space == "nb201" else 2, N=1 if space == "nb201" else 3, num_classes=4,
                    in_channels=1).double()
     with torch.no_grad():
         for a in net.arch_parameters():
-            a.copy_(0.7 * torch.randn_like(a))  # away from uniform, so the Hessian has structure
+            a.copy_(scale * torch.randn_like(a))  # away from uniform, so the Hessian has structure
     g = torch.Generator().manual_seed(2)
     x = torch.randn(6, 1, 8, 8, generator=g, dtype=torch.float64)
     return net, [(x, torch.randint(0, 4, (6,), generator=g))]
@@ -133,7 +134,7 @@ def test_lanczos_finds_the_largest_eigenvalue_not_the_largest_in_magnitude():
 def test_sharpness_without_the_spectrum_matches_the_exact_value_and_starts_warm():
     net, batches = tiny()
     exact, spectrum = Sharpness(batches, spectrum=True)(net)
-    lanczos = Sharpness(batches)
+    lanczos = Sharpness(batches, method="lanczos")
     first, none = lanczos(net)
     cold = lanczos.products
     second, _ = lanczos(net)
@@ -149,7 +150,7 @@ def test_a_search_measures_on_its_first_sharpness_size_held_out_images_within_1_
     settings = dict(preset="digits", mode="bilevel", C=4, N=1, epochs=4, sharpness_every=1, sharpness_size=96,
                     batch_size=32, progress=False)
     exact = search(sharpness_spectrum=True, out=tmp_path, **settings)
-    lanczos = search(**settings)
+    lanczos = search(sharpness_method="lanczos", **settings)
     assert all(len(r.eigenvalues) == 30 and r.eigenvalues[-1] == r.lambda_max for r in exact.epochs)
     assert all(r.eigenvalues is None for r in lanczos.epochs)
     for by_eigh, by_lanczos in zip(exact.epochs, lanczos.epochs):
@@ -170,3 +171,36 @@ def test_a_search_measures_on_its_first_sharpness_size_held_out_images_within_1_
 def test_the_sharpness_sample_and_spectrum_are_checked_when_a_config_is_made(settings, message):
     with pytest.raises(ValueError, match=message):
         make_config(**settings)
+
+
+def test_a_power_step_equals_the_exact_hessian_applied_to_its_vector():
+    """v . H v, H v / |H v| and the residual against the exact Hessian, alpha left as it was."""
+    net, batches = tiny()
+    h = exact_hessian(net, batches)
+    v = torch.randn(30, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
+    v /= v.norm()
+    before = net.alphas.detach().clone()
+    value, vector, residual = power_step(net, batches, v)
+    assert torch.equal(net.alphas.detach(), before)
+    assert value == pytest.approx(float(v @ h @ v), rel=1e-9)
+    torch.testing.assert_close(vector, (h @ v) / (h @ v).norm(), rtol=1e-9, atol=1e-12)
+    assert residual == pytest.approx(float((h @ v - value * v).norm()), rel=1e-9)
+
+
+def test_power_measurements_stay_on_lambda_max_where_a_negative_eigenvalue_is_larger_in_magnitude():
+    """On a fixed model whose Hessian has an eigenvalue below -lambda_max (where plain power
+    iteration would leave lambda_max for it): every measurement within 2% of the exact lambda_max,
+    the guard sending the drifting ones back to Lanczos."""
+    net, batches = tiny(seed=12, scale=2.0)
+    spectrum = torch.linalg.eigvalsh(exact_hessian(net, batches))
+    exact = spectrum[-1].item()
+    assert spectrum[0] < -exact  # the case the guard is for
+    meter = Sharpness(batches)
+    counts = []
+    for _ in range(12):
+        value, _ = meter(net)
+        counts.append(meter.products)
+        assert value == pytest.approx(exact, rel=2e-2)
+    assert counts[0] > 1 and 1 in counts  # Lanczos first, then single power steps while they hold
+    with pytest.raises(ValueError, match="method"):
+        Sharpness(batches, method="arnoldi")

@@ -105,6 +105,8 @@ class Relaxed:
 
     alpha_names: tuple[str, ...]
     activation: str
+    channels_last = True  # fused cells take their input channels-last; not under vmap (seeds trained
+                          # together, ``together.py``), which cannot ask a tensor for that layout
 
     def relax(self, rows: int, ops: int, activation: str, names: tuple[str, ...] = ("alphas",)) -> None:
         """Register one ``rows`` x ``ops`` alpha per name, after every weight (so that the weights

@@ -151,7 +151,7 @@ class DartsSupernet(Relaxed, DartsSkeleton):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         normal, reduce = (mixing_weights(a, self.activation) for a in self.arch_parameters())
-        if self.fused:
+        if self.fused and self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         s0 = s1 = self.stem(x)
         for cell in self.cells:

@@ -110,7 +110,7 @@ class NB201Supernet(Relaxed, NB201Skeleton):
             self.to(memory_format=torch.channels_last)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.fused:
+        if self.fused and self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         return self.classify(self._cells(x, self.edge_weights()))
 
