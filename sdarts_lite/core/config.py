@@ -56,8 +56,8 @@ class SearchConfig:
     sharpness_spectrum: bool = False  # with lambda_max, every eigenvalue, from the exact Hessian (at most
                                       # 64 alphas: nb201's 30 products, not Lanczos's few; notebook 08)
     sharpness_method: str = "power"  # after the first measurement (Lanczos): "power", one power step from
-                                     # the last eigenvector (two gradients), or "lanczos" again (4-7
-                                     # products); error of "power": assets/sharpness-power.md
+                                     # the last eigenvector (one Hessian-vector product), or "lanczos"
+                                     # again (4-7 products); error of "power": assets/sharpness-power.md
     early_stop: bool = False      # DARTS-ES: stop once lambda_max has grown too fast, keep the cell of
                                   # 5 epochs before (needs sharpness_every=1)
     derivation: str = "auto"      # whether `none` may win an edge of the derived cell: "with_none",

@@ -63,9 +63,9 @@ def set_grads(params: list[nn.Parameter], grads) -> None:
 
 
 class Optimizer:
-    """SGD for the weights w, Adam for alpha, a cosine schedule for w's learning rate.  The loss, the
-    clipping and the step's record are methods, so that k seeds trained as one (``together.py``)
-    keep each seed's own."""
+    """SGD for the weights w, Adam for alpha, a cosine schedule for w's learning rate.  The loss and its
+    gradients, the clipping and the step's record are methods, so that k seeds trained as one
+    (``together.py``) keep each seed's own."""
 
     uses_split = False  # whether w and alpha see different halves of the search set
 
@@ -84,15 +84,12 @@ class Optimizer:
     def w_lr(self) -> float:
         return self.w_opt.param_groups[0]["lr"]
 
-    def loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """The batch's mean cross-entropy."""
-        return F.cross_entropy(logits, y)
-
     def loss_and_grads(self, batch: Batch, params: list[nn.Parameter]):
-        """The loss of the model on ``batch``, its logits, and its gradients with respect to ``params``."""
+        """The model's mean cross-entropy on ``batch``, its logits, and its gradients with respect to
+        ``params``."""
         x, y = batch
         logits = self.model(x)
-        loss = self.loss(logits, y)
+        loss = F.cross_entropy(logits, y)
         grads = torch.autograd.grad(loss, params)
         return loss.detach(), logits.detach(), grads
 

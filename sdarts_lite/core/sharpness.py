@@ -67,11 +67,11 @@ def loss_gradient(model: nn.Module, batches: list[Batch]) -> torch.Tensor:
     return torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, alphas, create_graph=True)])
 
 
-def power_step(model: nn.Module, batches: list[Batch], v: torch.Tensor) -> tuple[float, torch.Tensor, float]:
+def power_step(hvp: Callable[[torch.Tensor], torch.Tensor],
+               v: torch.Tensor) -> tuple[float, torch.Tensor, float]:
     """One step of power iteration from the unit vector ``v``: (v . H v, H v / |H v|, the residual
-    |H v - (v . H v) v|), with one Hessian-vector product."""
-    gradient = loss_gradient(model, batches)
-    hv = hessian_vector_products(model, gradient, v.to(gradient)).detach().double().cpu()
+    |H v - (v . H v) v|), with one product ``hvp(v)`` = H v."""
+    hv = hvp(v).double()
     value = float(v @ hv)
     return value, hv / hv.norm(), float((hv - value * v).norm())
 
@@ -148,15 +148,15 @@ class Sharpness:
                 eigenvalues = torch.linalg.eigvalsh(exact_hessian(model, self.batches).double().cpu())
                 self.products = n
                 return float(eigenvalues[-1]), eigenvalues.tolist()
+            gradient = loss_gradient(model, self.batches)
+            hvp = lambda v: hessian_vector_products(model, gradient, v.to(gradient)).detach().cpu()  # noqa: E731
             extra, start = 0, self.vector
             if self.method == "power" and self.vector is not None:
-                value, vector, residual = power_step(model, self.batches, torch.from_numpy(self.vector))
+                value, vector, residual = power_step(hvp, torch.from_numpy(self.vector))
                 self.vector, self.products = vector.numpy(), 1
                 if 0 < value and residual <= GUARD * value:
                     return value, None
                 extra, start = 1, self.vector
-            gradient = loss_gradient(model, self.batches)
-            hvp = lambda v: hessian_vector_products(model, gradient, v.to(gradient)).detach().cpu()  # noqa: E731
             start = start if start is not None else np.random.default_rng(0).standard_normal(n)
             value, self.vector, products = lanczos_top(hvp, n, start=start)
             self.products = products + extra

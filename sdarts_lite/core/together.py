@@ -27,6 +27,7 @@ import copy
 import json
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -138,11 +139,10 @@ def check_together(configs: list[SearchConfig]) -> None:
     """Refuse seeds that differ in more than their seed, or what this engine does not cover."""
     first = configs[0]
     for config in configs[1:]:
-        differ = [d for d in config_differences(config.to_dict(), first).split(", ")
-                  if d and not d.startswith("seed=")]
-        if differ:
+        if replace(config, seed=first.seed) != first:
+            differ = config_differences(config.to_dict(), replace(first, seed=config.seed))
             raise ValueError(f"seeds trained together differ only in their seed; seed {config.seed} also in "
-                             f"{', '.join(differ)}")
+                             f"{differ}")
     if len({c.seed for c in configs}) != len(configs):
         raise ValueError("seeds trained together: each seed once")
     if first.mode == "bilevel" and first.order == 2:
@@ -224,9 +224,9 @@ def run_group(runs: list[dict], data, device, progress: bool) -> list[History]:
     config, k = runs[0]["config"], len(runs)
     stacked = StackedSupernet([run["model"] for run in runs])
     opt = make_optimizer(config.mode, stacked, config.epochs, config.order, config.hyper, mixin=SeedsTogether)
-    opt.load_state_dict({**runs[0]["opt"].state_dict(),
-                         "w": stack_states([run["opt"].state_dict()["w"] for run in runs]),
-                         "alpha": stack_states([run["opt"].state_dict()["alpha"] for run in runs])})
+    states = [run["opt"].state_dict() for run in runs]
+    opt.load_state_dict({**states[0], "w": stack_states([s["w"] for s in states]),
+                         "alpha": stack_states([s["alpha"] for s in states])})
     test = Batches(data.test_x, data.test_y, data, 256)
     sample = held_out_sample(data, config.sharpness_size, config.batch_size)
     meters = [Sharpness(sample, device, spectrum=config.sharpness_spectrum, method=config.sharpness_method)
