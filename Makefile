@@ -38,7 +38,7 @@ demo: $(STAMP) data  ## single vs bi-level on Fashion-MNIST (digits without it);
 # notebook as another CPU would and compared every checked output (what nbval compares).
 NBVAL ?= 1
 test: $(STAMP) data  ## lint, then every test
-	$(VENV)/bin/ruff check sdarts_lite tests benchmarks
+	$(VENV)/bin/ruff check sdarts_lite tests benchmarks tools
 	$(PY) -m pytest -q tests $(if $(filter 0,$(NBVAL)),,notebooks --nbval-lax)
 
 test-notebooks: $(STAMP)  ## the notebooks alone under nbval (CI checks them once more as another CPU would, in make book)
@@ -55,22 +55,22 @@ bench: $(STAMP)  ## where a search's time goes (step against peak, search agains
 	$(PY) benchmarks/sharpness.py
 
 exercises: $(STAMP)  ## each notebook's exercises written from notebooks/solutions, the solutions taken out
-	$(PY) -m sdarts_lite.frontends.exercise_sections
+	$(PY) -m tools.exercise_sections
 
 notebooks: $(STAMP) exercises  ## execute the notebooks in order from no kept runs, keep only the outputs nbval checks, time them (assets/times.json), then the solutions
-	$(PY) -m sdarts_lite.frontends.notebook_outputs
+	$(PY) -m tools.notebook_outputs
 
 figures: $(STAMP)  ## the README's figures (assets/figures/*.png: two fashion searches, the committed studies) and the generated numbers of the README, docs/course.md and docs/instructor.md
-	$(PY) -m sdarts_lite.frontends.readme_figures
+	$(PY) -m tools.readme_figures
 
 book: $(STAMP)  ## every notebook executed, rendered to build/book/ with docs/ (BOOK_EXECUTE=0: from the last build's executed copies)
-	$(PY) -m sdarts_lite.frontends.book $(if $(filter 0,$(BOOK_EXECUTE)),--no-execute) $(BOOK_FLAGS)
+	$(PY) -m tools.book $(if $(filter 0,$(BOOK_EXECUTE)),--no-execute) $(BOOK_FLAGS)
 
 gallery: $(STAMP)  ## the book, and every notebook's figures drawn into notebooks/figures/ (committed, for readers of the repository)
-	$(PY) -m sdarts_lite.frontends.book $(if $(filter 0,$(BOOK_EXECUTE)),--no-execute) --gallery
+	$(PY) -m tools.book $(if $(filter 0,$(BOOK_EXECUTE)),--no-execute) --gallery
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check sdarts_lite tests benchmarks
+	$(VENV)/bin/ruff check sdarts_lite tests benchmarks tools
 
 clean:
 	rm -rf runs build .pytest_cache

@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sdarts_lite.frontends.notebook_outputs import TIMES, machine
+from tools.notebook_outputs import TIMES, machine
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -17,7 +17,7 @@ Three kinds of step, the same work on both sides:
   bilevel  one first-order DARTS iteration: a step on w with a train batch, a step on alpha with a
            validation batch
 
-The package's supernets run its own optimizers (``sdarts_lite.core.optimizers``); xautodl's steps are
+The package's supernets run its own optimizers (``sdarts_lite.method.optimizers``); xautodl's steps are
 written the way its search loop (``exps/NAS-Bench-201-algos/DARTS-V1.py``) writes them: SGD (lr 0.025,
 momentum 0.9, Nesterov, weight decay 5e-4) on the weights, Adam (3e-4, betas (0.5, 0.999), weight
 decay 1e-3) on alpha, ``.backward()`` and ``clip_grad_norm_(network.parameters(), 5)``.
@@ -70,7 +70,7 @@ import reference_nb201  # noqa: E402
 
 import sdarts_lite  # noqa: E402
 from sdarts_lite import supernet  # noqa: E402
-from sdarts_lite.core.optimizers import make_optimizer  # noqa: E402
+from sdarts_lite.method.optimizers import make_optimizer  # noqa: E402
 
 KINDS = ("weight", "single", "bilevel")
 PACKAGE = ("fused", "plain")  # the package's two forms (``fused=`` of ``supernet``)
@@ -334,7 +334,7 @@ def bench_steps(setting: Setting, args, device: torch.device) -> None:
 
 def digits_epochs(preset: str, factory, args, device: torch.device) -> list[float]:
     """Seconds per epoch (after the first) of a Single-DARTS search on a digits preset."""
-    search_module = sys.modules["sdarts_lite.core.search"]
+    search_module = sys.modules["sdarts_lite.run.search"]
     original = search_module.supernet
     search_module.supernet = factory
     try:

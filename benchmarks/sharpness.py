@@ -1,6 +1,6 @@
 """What measuring lambda_max costs: seconds per measurement against the seconds of an epoch.
 
-``Sharpness`` (``sdarts_lite/core/sharpness.py``) finds lambda_max by Lanczos, each measurement started
+``Sharpness`` (``sdarts_lite/method/sharpness.py``) finds lambda_max by Lanczos, each measurement started
 from the last one's eigenvector, or (``sharpness_spectrum``) computes NAS-Bench-201's exact 30 x 30
 Hessian (30 Hessian-vector products, batched).  Rows:
 
@@ -36,7 +36,7 @@ from torch.func import functional_call, grad, jvp, replace_all_batch_norm_module
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sdarts_lite as sl  # noqa: E402
-from sdarts_lite.core.sharpness import (  # noqa: E402
+from sdarts_lite.method.sharpness import (  # noqa: E402
     Sharpness,
     held_out_sample,
     hessian_vector_products,

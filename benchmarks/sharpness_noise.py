@@ -33,7 +33,7 @@ from tqdm.auto import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sdarts_lite as sl  # noqa: E402
-from sdarts_lite.core.sharpness import ES_RATIO, ES_WINDOW, Sharpness  # noqa: E402
+from sdarts_lite.method.sharpness import ES_RATIO, ES_WINDOW, Sharpness  # noqa: E402
 
 TUNING_SEED = 0
 MODES = ("bilevel", "single")

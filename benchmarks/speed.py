@@ -36,9 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import sdarts_lite as sl  # noqa: E402
-import sdarts_lite.core.search as search_module  # noqa: E402
-from sdarts_lite.core.sharpness import Sharpness, held_out_sample  # noqa: E402
-from sdarts_lite.frontends.notebook_outputs import machine  # noqa: E402
+import sdarts_lite.run.search as search_module  # noqa: E402
+from sdarts_lite.method.sharpness import Sharpness, held_out_sample  # noqa: E402
+from tools.notebook_outputs import machine  # noqa: E402
 
 
 def median_seconds(work, repeats: int, warm: int = 3) -> float:

@@ -4,15 +4,19 @@ The package in layers, each importing only from those above it in this list:
 
     base/         guards on input, the device, seeding, atomic files
     data/         the images: datasets and seeded batches
-    core/         the method, read beside the paper: spaces/, mixing, supernet, optimizers, config,
-                  search, together (seeds trained as one), history, checkpoint, sharpness, held_out
+    method/       the paper's method, read beside it: spaces/, mixing, supernet, optimizers (their
+                  registry), hyperparameters, sharpness
+    run/          the machinery that runs it: config, search, together (seeds trained as one),
+                  history, checkpoint, held_out
     evaluation/   derived cells judged: retraining from scratch, the NAS-Bench-201 table
     analysis/     many histories summarised: measures, statistics
     pictures/     one palette, figures, cell drawings, reports, the lesson in lines (they read
                   histories and summaries only)
     experiments/  many searches: study, its workers, sweep, the factor study
     exercises/    the notebooks' exercises: a student's functions and answers checked against the kit's
-    frontends/    the command line, widgets, the book, the README's figures
+    frontends/    the command line and its flags, the notebook widgets
+
+The build tools (the book, the README's figures, the notebooks' outputs) live outside, in ``tools/``.
 
 This file is the public API: everything a notebook or a script needs, by one name.
 """
@@ -22,15 +26,18 @@ from .analysis.indicator import sharpness_indicator
 from .analysis.measures import summary_lines
 from .analysis.stats import permutation_test
 from .base.device import default_device
-from .core.config import PRESETS, SearchConfig, make_config
-from .core.held_out import evaluate
-from .core.history import EpochRecord, History, StepRecord
-from .core.hyperparameters import Hyperparameters
-from .core.mixing import ACTIVATIONS, inert_ops, mixing_weights
-from .core.optimizers import OPTIMIZERS, Alternating, BiLevel, SingleLevel, SplitJoint, make_optimizer
-from .core.search import search, search_data
-from .core.sharpness import Sharpness, early_stop_epoch
-from .core.spaces import (
+from .data.batches import Batches
+from .data.images import DATASETS, ImageData, load_dataset
+from .evaluation.nb201_table import CellResult, NB201Benchmark, canonical_form, find_table, load_benchmark
+from .evaluation.retrain import TrainResult, train_from_scratch
+from .experiments.factors import FACTORS, factor_study
+from .experiments.study import StudyResult, histories, study
+from .experiments.sweep import ACCURACY_TARGETS, TARGETS, sweep, target_rows
+from .method.hyperparameters import Hyperparameters
+from .method.mixing import ACTIVATIONS, inert_ops, mixing_weights
+from .method.optimizers import OPTIMIZERS, Alternating, BiLevel, SingleLevel, SplitJoint, make_optimizer
+from .method.sharpness import Sharpness, early_stop_epoch
+from .method.spaces import (
     REGISTRY,
     SearchSpace,
     get_space,
@@ -40,21 +47,13 @@ from .core.spaces import (
     register,
     space_of,
 )
-from .core.spaces.darts.genotypes import DARTS_EDGES, DARTS_V1, DARTS_V2, PRIMITIVES, DartsGenotype
-from .core.spaces.darts.network import DartsNetwork
-from .core.spaces.darts.supernet import DartsSupernet
-from .core.spaces.nb201.genotypes import EDGES, NB201_OPS, NB201Genotype, derive_genotype
-from .core.spaces.nb201.network import NB201Network
-from .core.spaces.nb201.supernet import NB201Supernet
-from .core.supernet import Supernet, supernet
-from .core.together import search_together
-from .data.batches import Batches
-from .data.images import DATASETS, ImageData, load_dataset
-from .evaluation.nb201_table import CellResult, NB201Benchmark, canonical_form, find_table, load_benchmark
-from .evaluation.retrain import TrainResult, train_from_scratch
-from .experiments.factors import FACTORS, factor_study
-from .experiments.study import StudyResult, histories, study
-from .experiments.sweep import ACCURACY_TARGETS, TARGETS, sweep, target_rows
+from .method.spaces.darts.genotypes import DARTS_EDGES, DARTS_V1, DARTS_V2, PRIMITIVES, DartsGenotype
+from .method.spaces.darts.network import DartsNetwork
+from .method.spaces.darts.supernet import DartsSupernet
+from .method.spaces.nb201.genotypes import EDGES, NB201_OPS, NB201Genotype, derive_genotype
+from .method.spaces.nb201.network import NB201Network
+from .method.spaces.nb201.supernet import NB201Supernet
+from .method.supernet import Supernet, supernet
 from .pictures.cell_drawings import cell_graph, show_cell
 from .pictures.figures import (
     alpha_figure,
@@ -68,8 +67,13 @@ from .pictures.figures import (
     sharpness_figure,
     study_figure,
 )
-from .pictures.lesson import lesson_lines
+from .pictures.lesson import lesson_lines, seed_set_lines
 from .pictures.reports import write_report
+from .run.config import PRESETS, SearchConfig, make_config
+from .run.held_out import evaluate
+from .run.history import EpochRecord, History, StepRecord
+from .run.search import search, search_data
+from .run.together import search_together
 
 __version__ = "0.1.0"
 
@@ -100,7 +104,7 @@ __all__ = [
     # plots, drawings and reports
     "alpha_figure", "benchmark_figure", "compare_figure", "collapse_figure", "diagnostics_figure",
     "factor_figure", "sharpness_figure", "study_figure", "images_figure", "lesson_figure", "lesson_lines",
-    "cell_graph", "show_cell", "write_report",
+    "seed_set_lines", "cell_graph", "show_cell", "write_report",
     # the notebooks' exercises, checked: sl.exercises.check_*(answer)
     "exercises",
 ]

@@ -1,6 +1,6 @@
 """The package's layers, read from its import statements: each folder imports only from the folders
 below it (``LAYERS``), plain data (histories, genotypes, guards) builds no model, the model layer
-draws nothing, and no code outside ``core/spaces/`` asks which space it has.
+draws nothing, and no code outside ``method/spaces/`` asks which space it has.
 
 The walk is static (``ast``): it follows every ``sdarts_lite`` import made when a module is imported,
 including those made for annotations only (``if TYPE_CHECKING:``), so it is stricter than what
@@ -20,14 +20,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "sdarts_lite"
 # The folders, lowest first: a module may import from its own folder and from those before it.
-LAYERS = ("base", "data", "core", "evaluation", "analysis", "pictures", "experiments", "exercises",
+LAYERS = ("base", "data", "method", "run", "evaluation", "analysis", "pictures", "experiments", "exercises",
           "frontends")
-MODEL = {f"sdarts_lite.core.spaces.{space}.{part}" for space in ("nb201", "darts")
-         for part in ("ops", "supernet", "network")} | {"sdarts_lite.core.spaces.darts.stacked",
-                                                        "sdarts_lite.core.spaces.layers"}
+MODEL = {f"sdarts_lite.method.spaces.{space}.{part}" for space in ("nb201", "darts")
+         for part in ("ops", "supernet", "network")} | {"sdarts_lite.method.spaces.darts.stacked",
+                                                        "sdarts_lite.method.spaces.layers"}
 DRAWING = {"plotly", "graphviz", "ipywidgets"}
-DATA = ["sdarts_lite.core.history", "sdarts_lite.core.spaces", "sdarts_lite.base.guards",
-        "sdarts_lite.core.spaces.nb201.genotypes", "sdarts_lite.core.spaces.darts.genotypes"]
+DATA = ["sdarts_lite.run.history", "sdarts_lite.method.spaces", "sdarts_lite.base.guards",
+        "sdarts_lite.method.spaces.nb201.genotypes", "sdarts_lite.method.spaces.darts.genotypes"]
 
 
 def module_path(root: Path, module: str) -> Path | None:
@@ -128,22 +128,22 @@ def test_plain_data_imports_no_model_and_no_drawing(module):
     assert not reached & DRAWING, sorted(reached & DRAWING)
 
 
-@pytest.mark.parametrize("module", sorted(MODEL | {"sdarts_lite.core.search",
+@pytest.mark.parametrize("module", sorted(MODEL | {"sdarts_lite.run.search",
                                                    "sdarts_lite.experiments.study"}))
 def test_the_model_layer_and_the_study_runner_draw_nothing(module):
     assert not reach(ROOT, module) & DRAWING
 
 
 def test_training_a_cell_does_not_import_the_search():
-    assert "sdarts_lite.core.search" not in reach(ROOT, "sdarts_lite.evaluation.retrain")
+    assert "sdarts_lite.run.search" not in reach(ROOT, "sdarts_lite.evaluation.retrain")
 
 
 SPACE_NAMES = ("nb201", "darts")
 
 
-@pytest.mark.parametrize("module", [m for m in modules() if not m.startswith("sdarts_lite.core.spaces")])
+@pytest.mark.parametrize("module", [m for m in modules() if not m.startswith("sdarts_lite.method.spaces")])
 def test_no_code_outside_the_spaces_asks_which_space_it_has(module):
-    """No comparison with a space's name and no type test of a genotype outside ``core/spaces/``
+    """No comparison with a space's name and no type test of a genotype outside ``method/spaces/``
     (the NAS-Bench-201 table says which space it holds by the space object itself)."""
     tree = ast.parse(module_path(ROOT, module).read_text())
     for node in ast.walk(tree):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from ..core.spaces import get_space, live_param_ops, parse_genotype
+from ..method.spaces import get_space, live_param_ops, parse_genotype
 from .measures import LABELS
 from .stats import bootstrap_interval, permutation_test
 

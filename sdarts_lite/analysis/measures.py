@@ -5,9 +5,9 @@ with a permutation test's p-value.  Plain dicts, written to ``summary.json``.
 
 from __future__ import annotations
 
-from ..core.config import SearchConfig
-from ..core.history import History
-from ..core.sharpness import early_stop_epoch
+from ..method.sharpness import early_stop_epoch
+from ..run.config import SearchConfig
+from ..run.history import History
 from .stats import STATISTICS, permutation_test, spread
 
 

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from tqdm.auto import tqdm
 
 from ..base.files import write_atomically
-from ..core.spaces.nb201.genotypes import NB201Genotype
+from ..method.spaces.nb201.genotypes import NB201Genotype
 from .nb201_table import (
     FETCH,
     NB201Benchmark,

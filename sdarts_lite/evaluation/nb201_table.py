@@ -31,10 +31,10 @@ from pathlib import Path
 import numpy as np
 
 from ..base.guards import one_of
-from ..core.spaces import space_of
-from ..core.spaces.nb201 import NB201
-from ..core.spaces.nb201.genotypes import NUM_NODES, NB201Genotype
 from ..data.images import default_root
+from ..method.spaces import space_of
+from ..method.spaces.nb201 import NB201
+from ..method.spaces.nb201.genotypes import NUM_NODES, NB201Genotype
 
 ENV_VAR = "SDARTS_NB201"
 BENCHMARK_COLUMNS = {  # a dataset by the benchmark's name -> its test-accuracy column of the CSV

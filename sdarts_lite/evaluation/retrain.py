@@ -34,10 +34,10 @@ from ..base.guards import (
     seed_value,
 )
 from ..base.seeding import seed_everything
-from ..core.held_out import evaluate
-from ..core.spaces import parse_genotype, space_of
 from ..data.batches import Batches
 from ..data.images import ImageData, check_batch_size, load_dataset
+from ..method.spaces import parse_genotype, space_of
+from ..run.held_out import evaluate
 
 
 @dataclass

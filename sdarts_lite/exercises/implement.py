@@ -12,18 +12,18 @@ import torch
 from torch import nn
 
 from ..analysis.stats import permutation_test
-from ..core.history import param_free_share
-from ..core.hyperparameters import Hyperparameters
-from ..core.mixing import mixing_weights
-from ..core.optimizers import make_optimizer
-from ..core.sharpness import ES_RATIO, ES_WINDOW, early_stop_epoch, lanczos_top
-from ..core.spaces import dead_parts, get_space, param_free_ops
-from ..core.spaces.darts.genotypes import DARTS_EDGES, PRIMITIVES, derive_cell
-from ..core.spaces.layers import MixedOp
-from ..core.spaces.nb201.genotypes import EDGES, NB201_OPS, derive_genotype
-from ..core.spaces.nb201.ops import search_op
-from ..core.supernet import supernet
+from ..method.hyperparameters import Hyperparameters
+from ..method.mixing import mixing_weights
+from ..method.optimizers import make_optimizer
+from ..method.sharpness import ES_RATIO, ES_WINDOW, early_stop_epoch, lanczos_top
+from ..method.spaces import dead_parts, get_space, param_free_ops
+from ..method.spaces.darts.genotypes import DARTS_EDGES, PRIMITIVES, derive_cell
+from ..method.spaces.layers import MixedOp
+from ..method.spaces.nb201.genotypes import EDGES, NB201_OPS, derive_genotype
+from ..method.spaces.nb201.ops import search_op
+from ..method.supernet import supernet
 from ..pictures.palette import chance_param_free_edges
+from ..run.history import param_free_share
 from .checking import Differs, call, exercise, number, same_values
 
 
@@ -46,7 +46,7 @@ def check_mixed_op(mixed_op) -> str:
                      f"{np.round(weights.numpy(), 3)})")
             same_values(call(mixed_op, x, weights, ops, where=where), kit(x, weights), where,
                         "the kit's MixedOp")
-    return ("yours equals the kit's MixedOp (core/spaces/layers.py) on 6 random inputs, "
+    return ("yours equals the kit's MixedOp (method/spaces/layers.py) on 6 random inputs, "
             "over NAS-Bench-201's 5 operations")
 
 
@@ -60,7 +60,7 @@ def check_weights(fn, activation: str) -> str:
         where = f"alphas of shape {shape} (input {k + 1} of {len(ALPHA_SHAPES)})"
         same_values(call(fn, alphas.clone(), where=where), mixing_weights(alphas, activation), where,
                     f"the kit's mixing_weights(alphas, {activation!r})")
-    return (f"yours equals the kit's mixing_weights(alphas, {activation!r}) (core/mixing.py) on alphas "
+    return (f"yours equals the kit's mixing_weights(alphas, {activation!r}) (method/mixing.py) on alphas "
             f"of shapes {', '.join(map(str, ALPHA_SHAPES))}: one row per edge")
 
 
@@ -119,7 +119,7 @@ def check_step(step, mode: str, kit_name: str) -> str:
                 same_values(p, q.detach(), f"{where}, {name} of shape {tuple(p.shape)}", kit_name,
                             rtol=1e-4, atol=1e-6)
     return (f"after 3 steps on a small supernet, every w and alpha equals {kit_name}'s "
-            "(core/optimizers.py)")
+            "(method/optimizers.py)")
 
 
 @exercise("02.1", "the single-level step", "implement")
@@ -150,7 +150,7 @@ def check_param_free_share(share) -> str:
         if abs(mine - kit) > 1e-5:
             raise Differs(f"on {where}: yours is {mine:.4f}, the kit's param_free_share gives {kit:.4f} "
                           f"(the parameter-free operations of every space: {', '.join(param_free_ops())})")
-    return ("yours equals the kit's param_free_share (core/history.py) in both spaces: the weights, "
+    return ("yours equals the kit's param_free_share (run/history.py) in both spaces: the weights, "
             "not the alphas, on " + ", ".join(param_free_ops()))
 
 
@@ -198,7 +198,7 @@ def check_derive(derive) -> str:
             if mine != kit:
                 raise Differs(f"on {where}:\n    yours    {list(mine)}\n    the kit's {list(kit)} "
                               "(derive_genotype)")
-    return ("yours equals the kit's derive_genotype (core/spaces/nb201/genotypes.py) on 8 alphas, "
+    return ("yours equals the kit's derive_genotype (method/spaces/nb201/genotypes.py) on 8 alphas, "
             "with `none` allowed (NAS-Bench-201's rule) and left out (the DARTS paper's)")
 
 
@@ -224,7 +224,7 @@ def check_dead_nodes(dead_nodes) -> str:
         if mine != kit:
             raise Differs(f"on {where}:\n    yours: dead nodes {sorted(mine)}, the kit's dead_parts: "
                           f"{sorted(kit)}")
-    return (f"yours equals the kit's dead_parts (core/spaces/__init__.py) on all {len(cells)} wirings "
+    return (f"yours equals the kit's dead_parts (method/spaces/__init__.py) on all {len(cells)} wirings "
             "of a cell by `none` and skip_connect")
 
 
@@ -248,7 +248,7 @@ def check_darts_derivation(derive_darts_cell) -> str:
                           "pairs") from None
         if mine != kit:
             raise Differs(f"on {where}:\n    yours    {mine}\n    the kit's {kit} (derive_cell)")
-    return ("yours equals the kit's derive_cell (core/spaces/darts/genotypes.py) on 8 weight "
+    return ("yours equals the kit's derive_cell (method/spaces/darts/genotypes.py) on 8 weight "
             "matrices with strong `none` edges: two inputs per node, strongest first, never `none`")
 
 
@@ -298,7 +298,7 @@ def check_top_eigenvalue(top_eigenvalue) -> str:
         if abs(mine - kit) > 0.01 * abs(kit):
             raise Differs(f"on {where}: yours is {mine:.4f}, the kit's lanczos_top gives {kit:.4f} "
                           "(within 1% passes)")
-    return ("yours is within 1% of the kit's lanczos_top (core/sharpness.py) on 3 symmetric matrices, "
+    return ("yours is within 1% of the kit's lanczos_top (method/sharpness.py) on 3 symmetric matrices, "
             "one whose largest eigenvalue is not its largest in magnitude")
 
 
@@ -325,6 +325,6 @@ def check_early_stop(early_stop) -> str:
                           "epoch)") from None
         if mine != kit:
             raise Differs(f"on {where}:\n    yours gives {mine}, the kit's early_stop_epoch {kit}")
-    return (f"yours equals the kit's early_stop_epoch (core/sharpness.py; k = {ES_WINDOW}, ratio "
+    return (f"yours equals the kit's early_stop_epoch (method/sharpness.py; k = {ES_WINDOW}, ratio "
             f"{ES_RATIO}) on {len(series)} series, one that never fires and two measured every fifth epoch")
 

@@ -8,10 +8,10 @@ import json
 import math
 from collections import Counter
 
-from ..core.spaces import get_space
-from ..core.spaces.darts.genotypes import DARTS_EDGES
 from ..evaluation.nb201_table import canonical_form
 from ..experiments.factors import cell_means
+from ..method.spaces import get_space
+from ..method.spaces.darts.genotypes import DARTS_EDGES
 from .checking import ASSETS, Differs, choice, exercise, number
 
 LEVELS = {"single-level": ("single", "singlelevel", "single-darts"),

@@ -21,11 +21,11 @@ from tqdm.auto import tqdm
 from ..analysis.measures import contrasts, measures, summarise
 from ..base.device import check_device
 from ..base.guards import non_negative_int, one_of, positive_int
-from ..core.checkpoint import config_differences, readable
-from ..core.config import BUDGETS, SearchConfig, make_config
-from ..core.history import History
-from ..core.optimizers import STUDY_MODES, uses_split
-from ..core.together import search_together
+from ..method.optimizers import STUDY_MODES, uses_split
+from ..run.checkpoint import config_differences, readable
+from ..run.config import BUDGETS, SearchConfig, make_config
+from ..run.history import History
+from ..run.together import search_together
 from .workers import BACKENDS, execute
 
 
@@ -99,7 +99,7 @@ def study(modes: list[str] | tuple[str, ...] = ("single", "bilevel1", "bilevel2"
     (``ray_address``, default: a local Ray).  ``nb201``: a NAS-Bench-201 table to look the
     derived cells up in.  ``device``: where each search runs (default: CUDA when present; on one
     GPU, ``workers=1``).  ``together=k`` trains up to k seeds of each group as one vectorised
-    search in this process, on ``threads`` torch threads (``core/together.py``; what pays on a GPU,
+    search in this process, on ``threads`` torch threads (``run/together.py``; what pays on a GPU,
     and on a 2-core CPU does not: ``benchmarks/together.py``).
     """
     unknown = [m for m in modes if m not in STUDY_MODES]

@@ -11,7 +11,7 @@ import json
 import os
 from pathlib import Path
 
-from ..core.config import make_config
+from ..run.config import make_config
 from .study import study
 
 # The knobs that decide whether collapse shows at laptop scale.  "N,C" varies two fields together

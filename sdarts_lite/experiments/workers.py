@@ -24,9 +24,9 @@ import torch
 from tqdm.auto import tqdm
 
 from ..base.device import check_device
-from ..core.config import SearchConfig
-from ..core.history import History
-from ..core.search import search
+from ..run.config import SearchConfig
+from ..run.history import History
+from ..run.search import search
 
 BACKENDS = ("local", "ray")
 

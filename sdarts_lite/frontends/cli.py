@@ -11,9 +11,6 @@ from pathlib import Path
 
 from ..analysis.confirm import BILEVEL, SINGLE, confirm, confirm_table
 from ..analysis.measures import LABELS, summary_lines
-from ..core.config import BUDGETS, PRESETS, SearchConfig, make_config
-from ..core.optimizers import STUDY_MODES
-from ..core.search import search
 from ..data.images import DATASETS, load_dataset
 from ..evaluation.nb201_fetch import fetch_table
 from ..evaluation.nb201_table import ENV_VAR, find_table, load_benchmark
@@ -22,7 +19,10 @@ from ..experiments.factors import FACTORS, OPTIMIZERS, factor_study, save_factor
 from ..experiments.study import study
 from ..experiments.sweep import SWEEP_AXES, sweep, target_rows
 from ..experiments.workers import BACKENDS, side_by_side
+from ..method.optimizers import STUDY_MODES
 from ..pictures.reports import write_report, write_study_report
+from ..run.config import BUDGETS, PRESETS, SearchConfig, make_config
+from ..run.search import search
 from .flags import Parser, add_setting_flags, lookup_flags, run_flags, settings
 
 
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ray-address", default=None, help="Ray cluster address (default: a local Ray)")
     p.add_argument("--together", type=int, default=None, metavar="K",
                    help="train up to K seeds of each group as one vectorised search in this process (pays on "
-                        "a GPU; core/together.py)")
+                        "a GPU; run/together.py)")
     p.add_argument("--threads", type=int, default=1, help="torch threads per search, or for --together's "
                    "searches (default 1)")
     p.set_defaults(run=run_study)

@@ -17,9 +17,9 @@ from inspect import getsource
 from pathlib import Path
 
 from ..base.device import DEVICES
-from ..core.config import PRESETS, SearchConfig, choices
-from ..core.hyperparameters import Hyperparameters
 from ..evaluation.nb201_table import find_table
+from ..method.hyperparameters import Hyperparameters
+from ..run.config import PRESETS, SearchConfig, choices
 
 
 class Parser(argparse.ArgumentParser):

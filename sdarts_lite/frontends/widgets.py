@@ -19,14 +19,14 @@ import ipywidgets as w
 import plotly.graph_objects as go
 
 from ..base.device import check_device
-from ..core.config import SETTINGS, make_config
-from ..core.history import History
-from ..core.optimizers import STUDY_MODES
-from ..core.search import search
-from ..core.spaces import get_space
 from ..experiments.study import finished, run_folder
+from ..method.optimizers import STUDY_MODES
+from ..method.spaces import get_space
 from ..pictures import palette
 from ..pictures.figures import LAMBDA_TITLE, add_alpha_traces, alpha_figure, alpha_rows, alpha_series
+from ..run.config import SETTINGS, make_config
+from ..run.history import History
+from ..run.search import search
 
 OPTIMIZERS = {palette.label(name): name for name in STUDY_MODES}  # label -> optimizers.STUDY_MODES name
 RELAXATIONS = {palette.label(name): name for name in ("softmax", "sigmoid")}  # label -> activation

@@ -14,7 +14,7 @@ import sysconfig
 
 import graphviz
 
-from ..core.spaces import dead_parts, live_in, param_free_ops, parse_genotype
+from ..method.spaces import dead_parts, live_in, param_free_ops, parse_genotype
 from . import palette
 
 Cells = object  # a genotype, its text, or a dict of titled ones

@@ -17,8 +17,8 @@ import torch
 from plotly.subplots import make_subplots
 
 from ..analysis.measures import LABELS, measures
-from ..core.history import History
-from ..core.spaces import REGISTRY, get_space, param_free_ops, space_of
+from ..method.spaces import REGISTRY, get_space, param_free_ops, space_of
+from ..run.history import History
 from . import palette
 
 LAMBDA_TITLE = "lambda_max of the held-out loss's Hessian in alpha"

@@ -6,9 +6,22 @@ nothing in them is typed by hand."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from ..analysis.confirm import BILEVEL, SINGLE, confirm, interval
 from . import palette
 from .figures import excludes_none, space_references
+
+# The fashion preset's committed studies, under the repository's root
+CONFIRM = Path("assets/study-fashion-confirm/summary.json")  # the lesson on 20 fresh seeds: the README's
+STUDY = Path("assets/study-fashion/summary.json")  # the stability study of notebook 07
+FACTORS = Path("assets/factors-fashion/factors.json")  # and the factor study
+
+
+def read(path: Path) -> dict:
+    """A JSON file's content; {} where there is none."""
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def lesson_lines(summary: dict) -> list[str]:
@@ -59,4 +72,33 @@ def lesson_lines(summary: dict) -> list[str]:
         lines.append(f"- The targets fixed before these seeds ran (`analysis/confirm.py`): "
                      f"{len(targets) - len(missed)} of {len(targets)} met"
                      + (f"; missed: {'; '.join(missed)}." if missed else "."))
+    return lines
+
+
+def seed_set_lines(root: Path = Path(".")) -> list[str]:
+    """The lesson on every set of seeds the preset's committed studies ran, one line each: the
+    confirmation, notebook 07's study, and the factor study's two softmax corners."""
+    factors = read(root / FACTORS)
+    corners = {key: [r for r in factors.get("runs", []) if r["mode"] == mode
+                     and r["levels"]["relaxation"] == "softmax"] for key, mode in ((SINGLE, "single"),
+                                                                                    (BILEVEL, "bilevel1"))}
+    sets = [(CONFIRM, read(root / CONFIRM)), (STUDY, read(root / STUDY)), (FACTORS, {"runs": corners})]
+    lines = []
+    for path, summary in sets:
+        if not summary or not all(summary["runs"].get(key) for key in (SINGLE, BILEVEL)):
+            continue
+        result = confirm(summary)
+        rows, seeds = result["measures"], result["seeds"]
+        line = (f"- Seeds {seeds[0]}-{seeds[-1]} (`{path}`): parameter-free edges "
+                f"{rows['param_free_edges'][SINGLE]['mean']:.1f} (single-level) against "
+                f"{rows['param_free_edges'][BILEVEL]['mean']:.1f}")
+        if "live_param_ops" in rows:
+            live = rows["live_param_ops"]
+            line += (f"; operations reaching the output {live[SINGLE]['mean']:.1f} against "
+                     f"{live[BILEVEL]['mean']:.1f}")
+        if "cifar10" in rows:
+            gap, odds = interval(rows["cifar10"]["difference"], 1, "+"), result["odds"]
+            line += (f"; CIFAR-10 gap {gap} points, single-level's cell higher in {odds['higher']} of "
+                     f"{odds['seeds']}")
+        lines.append(line + ".")
     return lines

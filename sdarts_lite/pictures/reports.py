@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from ..analysis.measures import LABELS
-from ..core.history import History
+from ..run.history import History
 from .cell_drawings import show_cell
 from .figures import collapse_figure, compare_figure, diagnostics_figure
 

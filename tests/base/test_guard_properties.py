@@ -59,11 +59,11 @@ from sdarts_lite import (
     parse_genotype,
     search,
 )
-from sdarts_lite.core.config import BUDGETS, DERIVATIONS, SETTINGS, build
-from sdarts_lite.core.optimizers import MODES, ORDERS
-from sdarts_lite.core.sharpness import METHODS
-from sdarts_lite.core.spaces.darts.genotypes import NODES
 from sdarts_lite.evaluation.retrain import train_from_scratch
+from sdarts_lite.method.optimizers import MODES, ORDERS
+from sdarts_lite.method.sharpness import METHODS
+from sdarts_lite.method.spaces.darts.genotypes import NODES
+from sdarts_lite.run.config import BUDGETS, DERIVATIONS, SETTINGS, build
 
 ROOT = Path(__file__).resolve().parents[2]
 FIELDS = list(SETTINGS)

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 import sdarts_lite as sl
 from sdarts_lite.exercises import EXERCISES, FAILED, NOT_DONE
-from sdarts_lite.frontends.exercise_sections import pairs, section_start, stub, student_section
+from tools.exercise_sections import pairs, section_start, stub, student_section
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 PAIRS = pairs(NOTEBOOKS)

@@ -16,9 +16,9 @@ from sdarts_lite import (
     study_figure,
 )
 from sdarts_lite.analysis.measures import measures
-from sdarts_lite.core.history import EpochRecord, StepRecord
 from sdarts_lite.pictures.cell_drawings import layout_program
 from sdarts_lite.pictures.figures import WEIGHT_AXIS, alpha_series
+from sdarts_lite.run.history import EpochRecord, StepRecord
 
 CELL = "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|avg_pool_3x3~0|nor_conv_1x1~1|nor_conv_3x3~2|"
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from sdarts_lite import REGISTRY, get_space, load_benchmark
-from sdarts_lite.core.optimizers import STUDY_MODES
 from sdarts_lite.frontends.widgets import OPTIMIZERS, RELAXATIONS
+from sdarts_lite.method.optimizers import STUDY_MODES
 from sdarts_lite.pictures import palette
 
 

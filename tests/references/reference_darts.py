@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import torch
 
-from sdarts_lite.core.spaces.darts.genotypes import DARTS_EDGES, PRIMITIVES
-from sdarts_lite.core.spaces.darts.supernet import FusedSearchCell, SearchCell
+from sdarts_lite.method.spaces.darts.genotypes import DARTS_EDGES, PRIMITIVES
+from sdarts_lite.method.spaces.darts.supernet import FusedSearchCell, SearchCell
 
 
 def edge_pairs(fused, plain):

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import torch
 
-from sdarts_lite.core.spaces.nb201.genotypes import EDGES, NB201_OPS, NUM_NODES
-from sdarts_lite.core.spaces.nb201.supernet import CONV_OPS, FusedSearchCell, SearchCell
+from sdarts_lite.method.spaces.nb201.genotypes import EDGES, NB201_OPS, NUM_NODES
+from sdarts_lite.method.spaces.nb201.supernet import CONV_OPS, FusedSearchCell, SearchCell
 
 
 def search_cells(net) -> list[tuple[str, SearchCell | FusedSearchCell]]:

@@ -102,7 +102,7 @@ def test_notebook_04_draws_its_cells_as_svg_graphs_with_dot_hidden(tmp_path, pat
     shutil.copy(ROOT / "notebooks" / notebook.name, notebook)
     (tmp_path / "assets").symlink_to(ROOT / "assets")  # the committed study it reads, at ../assets
     proc = subprocess.run(
-        [sys.executable, "-m", "sdarts_lite.frontends.book", str(notebook), "--out", str(tmp_path / "book"),
+        [sys.executable, "-m", "tools.book", str(notebook), "--out", str(tmp_path / "book"),
          "--executed", str(tmp_path / "executed")],
         cwd=ROOT, env={**os.environ, "PATH": path_without_dot, "PYTHONPATH": str(ROOT)},
         capture_output=True, text=True, timeout=900)

@@ -1,0 +1,172 @@
+"""What a search leaves behind: plain records, saved as JSON, read by plots and widgets."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import torch
+
+from ..base.files import write_atomically
+from ..method.mixing import inert_ops
+from ..method.spaces import get_space, live_param_ops, param_free_ops, parse_genotype
+
+
+@dataclass
+class StepRecord:
+    """Mixing weights every few steps (``log_every``): the fine-grained alpha trajectory."""
+
+    epoch: int
+    step: int
+    alphas: list[list[float]]
+
+
+@dataclass
+class EpochRecord:
+    """One epoch: the mixing weights (softmax, or sigmoid, of alpha; one row per alpha row: 6 x 5
+    for NAS-Bench-201, 28 x 8 for DARTS), losses, accuracies, derived cell, time.  The measures
+    below read each row as shares of the edge's total weight (``History.shares``).
+
+    ``train_*`` averages the batches that updated w; ``valid_*`` is the supernet on the held-out
+    split, which no update ever sees (the same split for every mode, so they compare).  How much
+    signal alpha got: ``alpha_loss`` averages the loss alpha descended (single-level: the same
+    batches as w; bi-level: the validation batches; second order: at the unrolled weights),
+    ``alpha_grad_norm`` the norm of its gradient, and ``alpha_step`` is how far alpha moved in
+    the epoch (the Euclidean norm of the change of every alpha together).  Why it moved there:
+    ``lambda_max``, the largest eigenvalue of the Hessian in alpha of the loss on fixed held-out
+    batches (None in epochs not measured).
+    """
+
+    epoch: int
+    alphas: list[list[float]]
+    train_loss: float
+    train_acc: float
+    valid_loss: float
+    valid_acc: float
+    genotype: str
+    seconds: float
+    w_lr: float
+    alpha_loss: float
+    alpha_grad_norm: float
+    alpha_step: float
+    lambda_max: float | None = None         # the held-out loss's sharpness in alpha (sharpness.py)
+    eigenvalues: list[float] | None = None  # its whole Hessian spectrum, ascending (NAS-Bench-201)
+
+
+def param_free_share(shares: list[list[float]], ops: list[str]) -> float:
+    """The mean over edges (rows of ``shares``, one column per operation of ``ops``, each row
+    summing to 1) of the share of the edge's weight on parameter-free operations."""
+    cols = [k for k, op in enumerate(ops) if op in param_free_ops()]
+    return sum(sum(row[c] for c in cols) for row in shares) / len(shares)
+
+
+@dataclass
+class History:
+    """The plain record of one search: its configuration, one EpochRecord per epoch, StepRecords
+    every ``log_every`` steps, the derived genotype; saved and loaded as JSON.
+
+    ``config["space"]`` names the space whose operations (the columns of alpha) and edges (its rows)
+    the record holds; ``ops`` and ``edges`` default to that space's.
+    """
+
+    config: dict
+    epochs: list[EpochRecord] = field(default_factory=list)
+    steps: list[StepRecord] = field(default_factory=list)
+    genotype: str = ""
+    stopped: bool = False  # ended early by the caller (a Stop button), not by the epoch count
+    ops: list[str] | None = None
+    edges: list[list[int]] | None = None
+    steps_per_epoch: int = 0  # places a StepRecord within its epoch
+    early_stop: dict | None = None  # where DARTS-ES stopped, why, and the cell it kept
+
+    def __post_init__(self) -> None:
+        if self.ops is None or self.edges is None:
+            if "space" not in self.config:
+                raise ValueError("History: config['space'] must say which operations and edges the alphas "
+                                 "hold")
+            space = get_space(self.config["space"])
+            ops, edges = space.ops, space.edges
+            self.ops = list(ops) if self.ops is None else self.ops
+            self.edges = [list(e) for e in edges] if self.edges is None else self.edges
+
+    @property
+    def learned_ops(self) -> list[str]:
+        """The operations whose weights the search sets: all of them, but under the sigmoid not
+        ``none``, whose weight never moves (``mixing.inert_ops``)."""
+        inert = inert_ops(self.config.get("activation", "softmax"))
+        return [op for op in self.ops if op not in inert]
+
+    def shares(self, alphas: list[list[float]]) -> list[list[float]]:
+        """Each row of mixing weights as the shares of its ``learned_ops`` in their total: the
+        softmax weights themselves, and under the sigmoid, whose rows do not sum to 1, the one
+        reading that plots and measures share."""
+        cols = [self.ops.index(op) for op in self.learned_ops]
+        return [[row[c] / sum(row[c] for c in cols) for c in cols] for row in alphas]
+
+    def param_free_share(self) -> list[float]:
+        """Per epoch, the mean over edges of the share of the edge's weight on parameter-free
+        operations (none, skip_connect, pools)."""
+        return [param_free_share(self.shares(r.alphas), self.learned_ops) for r in self.epochs]
+
+    def uniform_share(self) -> float:
+        """The parameter-free share of uniform alpha, the mark each relaxation's share starts at:
+        3/5 under the softmax on NAS-Bench-201, 2/4 under the sigmoid (``none`` not learned)."""
+        return param_free_share([[1 / len(self.learned_ops)] * len(self.learned_ops)], self.learned_ops)
+
+    def decisiveness(self) -> list[float]:
+        """Per epoch, the mean over edges of the largest share: 1/5 (1/8 for DARTS) while alpha is
+        uniform under the softmax, 1 once every edge has decided.  Under the sigmoid several
+        operations can all hold weights near 1, so it stays lower: compare it within a relaxation."""
+        return [sum(map(max, rows)) / len(rows) for rows in map(self.shares, (r.alphas for r in self.epochs))]
+
+    def lambda_max(self) -> tuple[list[int], list[float]]:
+        """The epochs (1-based) where lambda_max was measured, and its values there."""
+        measured = [(r.epoch + 1, r.lambda_max) for r in self.epochs if r.lambda_max is not None]
+        return [e for e, _ in measured], [v for _, v in measured]
+
+    def num_edges(self) -> int:
+        """Edges of the derived cell(s): 6 for NAS-Bench-201, 16 for DARTS' normal and reduction cells."""
+        return parse_genotype(self.genotype).num_edges
+
+    def param_free_edges(self) -> list[int]:
+        """Per epoch, how many edges of the derived cell carry a parameter-free operation."""
+        return [parse_genotype(r.genotype).num_param_free() for r in self.epochs]
+
+    def live_param_ops(self) -> list[int]:
+        """Per epoch, the derived cell's operations with parameters that reach its output
+        (``spaces.live_param_ops``): what the edge count hides when ``none`` cuts a node off."""
+        return [live_param_ops(r.genotype) for r in self.epochs]
+
+    def derived_again(self, exclude_none: bool) -> History:
+        """This record with every epoch's cell derived again from its mixing weights under another
+        rule (``none`` kept from winning an edge or not): a reanalysis, with no new search."""
+        derive = get_space(self.config["space"]).derive
+        if derive is None:
+            raise ValueError(f"History: the {self.config['space']} space cannot derive a cell from a record")
+        epochs = [replace(r, genotype=str(derive(torch.tensor(r.alphas, dtype=torch.float64), exclude_none)))
+                  for r in self.epochs]
+        kept = self.early_stop["kept_epoch"] if self.early_stop else -1
+        config = {**self.config, "derivation": "without_none" if exclude_none else "with_none"}
+        return replace(self, config=config, epochs=epochs, genotype=epochs[kept].genotype if epochs else "",
+                       early_stop=self.early_stop and {**self.early_stop, "genotype": epochs[kept].genotype})
+
+    def to_dict(self) -> dict:
+        """Plain lists and dicts, as written to ``history.json``."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> History:
+        """The inverse of ``to_dict``."""
+        return cls(**{**d, "epochs": [EpochRecord(**r) for r in d["epochs"]],
+                        "steps": [StepRecord(**r) for r in d["steps"]]})
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write JSON atomically (a temporary file, then a rename)."""
+        write_atomically(Path(path), lambda tmp: tmp.write_text(json.dumps(self.to_dict(), indent=1)))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> History:
+        """Read a ``history.json``."""
+        return cls.from_dict(json.loads(Path(path).read_text()))
