@@ -40,7 +40,7 @@ process's resident-set high-water mark (VmHWM, reset just before the steps) minu
 size (VmRSS) before them;
 on CUDA it is ``torch.cuda.max_memory_allocated()`` minus the memory allocated before the step.
 
-``--digits`` also times a few epochs of ``sdarts_lite.search(mode="single")`` on the bundled digits
+``--digits`` also times a few epochs of ``sdarts_lite.search(optimizer="single")`` on the bundled digits
 presets (``digits``: NAS-Bench-201; ``darts-digits``: the DARTS space, notebook 06), with the
 readable per-edge supernet ("before") and the fused one ("after").
 
@@ -136,7 +136,7 @@ class Runner:
         self.autocast = (lambda: torch.autocast("cuda", torch.bfloat16)) if amp else contextlib.nullcontext
         self.model = build(setting.space, impl, setting.C, setting.N).to(device)
         if impl in PACKAGE:
-            self.opt = make_optimizer("bilevel" if kind == "bilevel" else "single", self.model, epochs=50)
+            self.opt = make_optimizer("bilevel1" if kind == "bilevel" else "single", self.model, epochs=50)
         else:
             alphas = [p for n, p in self.model.named_parameters() if n.startswith("arch_")]
             self.weights = [p for p in self.model.parameters() if all(p is not a for a in alphas)]
@@ -338,7 +338,8 @@ def digits_epochs(preset: str, factory, args, device: torch.device) -> list[floa
     original = search_module.supernet
     search_module.supernet = factory
     try:
-        history = sdarts_lite.search(preset=preset, mode="single", epochs=args.digits_epochs, progress=False,
+        history = sdarts_lite.search(preset=preset, optimizer="single", epochs=args.digits_epochs,
+                                     progress=False,
                                      device=device)
     finally:
         search_module.supernet = original

@@ -94,10 +94,10 @@ def laptop(preset: str, repeats: int, epochs: int = 10) -> list[str]:
     n = sum(len(y) for _, y in held_out)
     sl.search(config, data=data, epochs=1, progress=False)  # warm-up: first calls allocate and pick kernels
     lines = []
-    for mode in ("single", "bilevel"):
+    for mode in ("single", "bilevel1"):
         with tempfile.TemporaryDirectory() as out:
             kept = []
-            epoch = seconds(partial(sl.search, config, data=data, mode=mode, epochs=epochs, out=out,
+            epoch = seconds(partial(sl.search, config, data=data, optimizer=mode, epochs=epochs, out=out,
                                     callback=partial(keep_weights, Path(out), kept), progress=False)) / epochs
         net = sl.supernet(config.space, config.C, config.N, data.num_classes, data.in_channels,
                           data.image_size)

@@ -36,13 +36,13 @@ import sdarts_lite as sl  # noqa: E402
 from sdarts_lite.method.sharpness import ES_RATIO, ES_WINDOW, Sharpness  # noqa: E402
 
 TUNING_SEED = 0
-MODES = ("bilevel", "single")
+MODES = ("bilevel1", "single")
 NOISE_TARGET = math.log(1 / ES_RATIO) / 3
 
 
 def kept_weights(mode: str, out: Path) -> list[Path]:
     """Search on the preset, copying the checkpoint every ``ES_WINDOW`` epochs (reused when present)."""
-    config = sl.make_config("fashion", mode=mode, seed=TUNING_SEED, sharpness_every=0)
+    config = sl.make_config("fashion", optimizer=mode, seed=TUNING_SEED, sharpness_every=0)
     folder = out / mode
     kept = [folder / f"epoch{e}.pt" for e in range(ES_WINDOW, config.epochs + 1, ES_WINDOW)]
     if not all(p.is_file() for p in kept):

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 import sdarts_lite as sl  # noqa: E402
 from sdarts_lite.experiments.workers import side_by_side  # noqa: E402
 
-MODES = {"single-level": dict(mode="single"), "bi-level (1st order)": dict(mode="bilevel", order=1)}
+MODES = {"single-level": "single", "bi-level (1st order)": "bilevel1"}
 
 
 def main() -> None:
@@ -40,8 +40,8 @@ def main() -> None:
             for seed in args.seeds:
                 for how, settings in (("power", {}), ("exact", dict(sharpness_spectrum=True))):
                     config = sl.make_config("fashion", seed=seed, epochs=args.epochs, sharpness_every=1,
-                                            **mode, **settings)
-                    runs[f"{name}/{seed}/{how}"] = (config, Path(tmp) / f"{mode['mode']}-{seed}-{how}")
+                                            optimizer=mode, **settings)
+                    runs[f"{name}/{seed}/{how}"] = (config, Path(tmp) / f"{mode}-{seed}-{how}")
         found = side_by_side(runs)
     rows, errors = [], {}
     for name in MODES:

@@ -59,7 +59,7 @@ def peak() -> float:
 
 
 def fashion(mode: str = "single", **settings):
-    config = sl.make_config("fashion", mode=mode, **settings)
+    config = sl.make_config("fashion", optimizer=mode, **settings)
     data = sl.search_data(config)
     torch.manual_seed(0)
     net = sl.supernet(config.space, config.C, config.N, data.num_classes, data.in_channels, data.image_size)
@@ -131,8 +131,8 @@ def report_lambda(epochs: int = 3) -> list[str]:
     lines = ["| lambda_max on 512 images, one thread | epoch (no lambda_max) | power step (default) | "
              "share of an epoch | Lanczos, warm | share of an epoch |",
              "| --- | --- | --- | --- | --- | --- |"]
-    for mode in ("single", "bilevel"):
-        config = sl.make_config("fashion", mode=mode, epochs=epochs, seed=7)
+    for mode in ("single", "bilevel1"):
+        config = sl.make_config("fashion", optimizer=mode, epochs=epochs, seed=7)
         data = sl.search_data(config)
         with tempfile.TemporaryDirectory() as out:
             start = time.perf_counter()

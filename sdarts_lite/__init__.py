@@ -29,13 +29,24 @@ from .base.device import default_device
 from .data.batches import Batches
 from .data.images import DATASETS, ImageData, load_dataset
 from .evaluation.nb201_table import CellResult, NB201Benchmark, canonical_form, find_table, load_benchmark
-from .evaluation.retrain import TrainResult, train_from_scratch
+from .evaluation.retrain import TrainConfig, TrainResult, train_from_scratch
 from .experiments.factors import FACTORS, factor_study
 from .experiments.study import StudyResult, histories, study
 from .experiments.sweep import ACCURACY_TARGETS, TARGETS, sweep, target_rows
 from .method.hyperparameters import Hyperparameters
 from .method.mixing import ACTIVATIONS, inert_ops, mixing_weights
-from .method.optimizers import OPTIMIZERS, Alternating, BiLevel, SingleLevel, SplitJoint, make_optimizer
+from .method.optimizers import (
+    OPTIMIZERS,
+    Alternating,
+    BiLevel,
+    Optimizer,
+    OptimizerSpec,
+    SingleLevel,
+    SplitJoint,
+    get_optimizer,
+    make_optimizer,
+    register_optimizer,
+)
 from .method.sharpness import Sharpness, early_stop_epoch
 from .method.spaces import (
     REGISTRY,
@@ -87,7 +98,8 @@ __all__ = [
     "ACTIVATIONS", "mixing_weights", "inert_ops",
     "Supernet", "supernet", "NB201Supernet", "DartsSupernet", "NB201Network", "DartsNetwork",
     # optimizers
-    "make_optimizer", "OPTIMIZERS", "SingleLevel", "Alternating", "SplitJoint", "BiLevel", "Hyperparameters",
+    "make_optimizer", "OPTIMIZERS", "OptimizerSpec", "register_optimizer", "get_optimizer", "Optimizer",
+    "SingleLevel", "Alternating", "SplitJoint", "BiLevel", "Hyperparameters",
     # data
     "load_dataset", "ImageData", "Batches", "DATASETS",
     # searching, its record, many searches
@@ -99,8 +111,8 @@ __all__ = [
     # why collapse happens: the held-out loss's sharpness in alpha, and DARTS-ES
     "Sharpness", "early_stop_epoch",
     # evaluating derived cells
-    "train_from_scratch", "TrainResult", "load_benchmark", "find_table", "NB201Benchmark", "CellResult",
-    "canonical_form",
+    "train_from_scratch", "TrainConfig", "TrainResult", "load_benchmark", "find_table", "NB201Benchmark",
+    "CellResult", "canonical_form",
     # plots, drawings and reports
     "alpha_figure", "benchmark_figure", "compare_figure", "collapse_figure", "diagnostics_figure",
     "factor_figure", "sharpness_figure", "study_figure", "images_figure", "lesson_figure", "lesson_lines",

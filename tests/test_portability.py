@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = ["search", "--mode", "single", "--epochs", "2", "--C", "4", "--N", "1", "--seed", "3",
+ARGS = ["search", "--optimizer", "single", "--epochs", "2", "--C", "4", "--N", "1", "--seed", "3",
         "--arch-lr", "0.05", "--log-every", "4", "--quiet"]
 # How far two machines' runs of ARGS may drift apart.  Measured for seeds 1-5 on an AMD EPYC (AVX-512,
 # two threads) against each of: one thread with ATEN_CPU_CAPABILITY=default or avx2 and oneDNN at

@@ -51,7 +51,7 @@ RUNS = Path("runs/figures")  # where the two searches keep their histories
 # A fresh seed, never used for tuning: the confirmation study's first, fixed before any of its runs
 # (the one the demo and the notebooks show, too).
 SEED = 100
-MODES = {"single-level": dict(mode="single"), "bi-level (1st order)": dict(mode="bilevel", order=1)}
+PAIR = ("single-level", "bi-level (1st order)")  # the two searches, as figures name them (palette.ALIASES)
 README = Path("README.md")
 COURSE = Path("docs/course.md")
 INSTRUCTOR = Path("docs/instructor.md")
@@ -533,8 +533,9 @@ def instructor_blocks(data: Data) -> dict[str, str]:
 
 def searches(preset: str = "fashion", seed: int = SEED, runs: Path = RUNS, **overrides) -> dict[str, History]:
     """Single-level and first-order bi-level searches of ``preset`` with the same seed, side by side."""
-    return side_by_side({label: (make_config(preset, seed=seed, **mode, **overrides), runs / mode["mode"])
-                         for label, mode in MODES.items()}, progress=False)
+    named = {label: palette.ALIASES[label] for label in PAIR}
+    return side_by_side({label: (make_config(preset, seed=seed, optimizer=name, **overrides), runs / name)
+                         for label, name in named.items()}, progress=False)
 
 
 def png(fig: go.Figure, path: Path, width: int = 1000) -> Path:

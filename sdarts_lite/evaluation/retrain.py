@@ -5,9 +5,9 @@ and tested on the held-out split, with the standard recipe: SGD with momentum 0.
 cosine-annealed to 0, gradient norm clipped to 5, and the space's ``recipe`` (NAS-Bench-201:
 learning rate 0.1, Nesterov, weight decay 5e-4; DARTS: 0.025, 3e-4).  Where a space has them
 (``extras``: DARTS), an auxiliary head (loss weight 0.4) and drop path (its probability raised
-linearly from 0 over the epochs) are options; cutout is one for every space.  The defaults are a
-CPU size for 8x8 digits; the papers train C=16, N=5 (NAS-Bench-201) and C=36, 20 cells (DARTS) for 200 / 600
-epochs on CIFAR-10.
+linearly from 0 over the epochs) are options; cutout is one for every space.  The settings are a
+``TrainConfig``, checked when made; its defaults are a CPU size for 8x8 digits; the papers train
+C=16, N=5 (NAS-Bench-201) and C=36, 20 cells (DARTS) for 200 / 600 epochs on CIFAR-10.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -28,6 +28,7 @@ from ..base.files import write_atomically
 from ..base.guards import (
     non_negative_int,
     non_negative_number,
+    one_of,
     positive_int,
     positive_number,
     probability,
@@ -35,9 +36,71 @@ from ..base.guards import (
 )
 from ..base.seeding import seed_everything
 from ..data.batches import Batches
-from ..data.images import ImageData, check_batch_size, load_dataset
-from ..method.spaces import parse_genotype, space_of
+from ..data.images import DATASETS, ImageData, check_batch_size, load_dataset
+from ..method.spaces import SearchSpace, parse_genotype, space_of
 from ..run.held_out import evaluate
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every setting of training a cell from scratch, checked when made (``validate``)."""
+
+    dataset: str = "digits"       # the images trained and tested on (data/)
+    epochs: int = 10              # passes over the search set
+    C: int = 8                    # channels of the first stage
+    depth: int | None = None      # cells: per stage (nb201) or in all (darts) (None: the space's recipe)
+    batch_size: int = 64          # images per training batch
+    lr: float | None = None       # SGD's learning rate, cosine-annealed to 0 (None: the space's recipe)
+    momentum: float = 0.9         # SGD's momentum (Nesterov where the space's recipe says so)
+    weight_decay: float | None = None  # SGD's weight decay (None: the space's recipe)
+    grad_clip: float = 5.0        # the gradient's norm is clipped to this
+    auxiliary: bool = False       # DARTS' auxiliary head, its loss added to the main head's (darts only)
+    auxiliary_weight: float = 0.4  # the auxiliary head's loss weight
+    drop_path_prob: float = 0.0   # drop path's probability at the end, raised linearly from 0 (darts only)
+    cutout_length: int = 0        # cutout: zero a square of this side in every training image (0: none)
+    seed: int = 0                 # seeds the weights, the batches and cutout
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> TrainConfig:
+        """Refuse values no training can run with, naming the field."""
+        for name in ("dataset", "auxiliary"):
+            one_of(name, getattr(self, name), self.choices(name))
+        for name in ("epochs", "C", "batch_size"):
+            positive_int(name, getattr(self, name))
+        positive_number("grad_clip", self.grad_clip)
+        for name in ("momentum", "auxiliary_weight"):
+            non_negative_number(name, getattr(self, name))
+        for name, check in (("depth", positive_int), ("lr", positive_number),
+                            ("weight_decay", non_negative_number)):
+            if getattr(self, name) is not None:  # None: the space's recipe
+                check(name, getattr(self, name))
+        probability("drop_path_prob", self.drop_path_prob)
+        non_negative_int("cutout_length", self.cutout_length)
+        seed_value("seed", self.seed)
+        return self
+
+    @staticmethod
+    def choices(name: str) -> tuple | None:
+        """The values a setting allows, where it allows a fixed set."""
+        return {"dataset": DATASETS, "auxiliary": (True, False)}.get(name)
+
+    def fitted(self, space: SearchSpace, data: ImageData) -> TrainConfig:
+        """This config with the space's recipe wherever it says None, refused where it does not fit
+        the space or the images (naming the field)."""
+        recipe = space.recipe
+        if recipe["nesterov"] and self.momentum == 0:
+            raise ValueError(f"momentum: the {space} recipe's Nesterov momentum needs momentum > 0, got 0")
+        if (self.auxiliary or self.drop_path_prob) and not space.extras:
+            raise ValueError(f"auxiliary and drop_path_prob: the {space} space's networks have neither "
+                             "(DARTS' do); train its cell without them")
+        check_batch_size(self.batch_size, data.image_size)
+        if self.cutout_length > data.image_size:  # beyond the image's side, cutout mostly blanks whole images
+            raise ValueError(f"cutout_length: at most the {data.image_size}-pixel side of {data.name}'s "
+                             f"images, got {self.cutout_length}")
+        defaults = {k: recipe[k] for k in ("depth", "lr", "weight_decay") if getattr(self, k) is None}
+        return replace(self, **defaults)
 
 
 @dataclass
@@ -127,69 +190,43 @@ def train_epoch(model: nn.Module, opt: torch.optim.Optimizer, batches: Batches, 
     return loss_sum / count, 100.0 * correct / count
 
 
-def train_from_scratch(genotype: object, data: ImageData | str = "digits", *,
-                       epochs: int = 10, C: int = 8, depth: int | None = None, batch_size: int = 64,
-                       lr: float | None = None, weight_decay: float | None = None, momentum: float = 0.9,
-                       grad_clip: float = 5.0, auxiliary: bool = False, auxiliary_weight: float = 0.4,
-                       drop_path_prob: float = 0.0, cutout_length: int = 0, seed: int = 0,
-                       device: str | torch.device | None = None, progress: bool = True) -> TrainResult:
+def train_from_scratch(genotype: object, data: ImageData | str | None = None,
+                       config: TrainConfig | None = None, *, device: str | torch.device | None = None,
+                       progress: bool = True, **settings) -> TrainResult:
     """Train the network of ``genotype`` from scratch on ``data`` and test it on the held-out split.
 
-    ``depth`` is what the space's ``depth`` says (NAS-Bench-201: cells per stage; DARTS: cells in
-    all); it, ``lr`` and ``weight_decay`` default to the space's ``recipe``.  ``auxiliary`` and
-    ``drop_path_prob`` need a space with ``extras`` (DARTS); ``cutout_length`` > 0 applies cutout to
-    the training batches.  The same ``seed`` gives the same result on CPU.
+    The settings are ``config`` (default: ``TrainConfig()``) with ``settings`` by field name on
+    top (``epochs=10, C=8``); ``data`` is a dataset's name (as ``dataset=``) or its images, and
+    without it the config's ``dataset`` is loaded.  The same seed gives the same result on CPU.
     """
     genotype = parse_genotype(genotype)
     space = space_of(genotype)
-    recipe = space.recipe
-    depth = recipe["depth"] if depth is None else depth
-    lr = recipe["lr"] if lr is None else lr
-    weight_decay = recipe["weight_decay"] if weight_decay is None else weight_decay
-    for name, value in (("epochs", epochs), ("C", C), ("depth", depth), ("batch_size", batch_size)):
-        positive_int(name, value)
-    for name, value in (("lr", lr), ("grad_clip", grad_clip)):
-        positive_number(name, value)
-    for name, value in (("momentum", momentum), ("weight_decay", weight_decay),
-                        ("auxiliary_weight", auxiliary_weight)):
-        non_negative_number(name, value)
-    if recipe["nesterov"] and momentum == 0:
-        raise ValueError(f"momentum: the {space} recipe's Nesterov momentum needs momentum > 0, got 0")
-    probability("drop_path_prob", drop_path_prob)
-    non_negative_int("cutout_length", cutout_length)
-    seed_value("seed", seed)
-    if (auxiliary or drop_path_prob) and not space.extras:
-        raise ValueError(f"auxiliary and drop_path_prob: the {space} space's networks have neither (DARTS' "
-                         "do); train its cell without them")
+    named = {} if data is None else {"dataset": data if isinstance(data, str) else data.name}
+    config = replace(config or TrainConfig(), **named, **settings)
     device = check_device(device)
-    data = load_dataset(data) if isinstance(data, str) else data
-    check_batch_size(batch_size, data.image_size)
-    if cutout_length > data.image_size:  # beyond the image's side, cutout mostly blanks whole images
-        raise ValueError(f"cutout_length: at most the {data.image_size}-pixel side of {data.name}'s images, "
-                         f"got {cutout_length}")
-    settings = dict(epochs=epochs, C=C, depth=depth, batch_size=batch_size, lr=lr, momentum=momentum,
-                    nesterov=recipe["nesterov"], weight_decay=weight_decay, grad_clip=grad_clip,
-                    auxiliary=auxiliary, auxiliary_weight=auxiliary_weight, drop_path_prob=drop_path_prob,
-                    cutout_length=cutout_length, seed=seed, device=str(device))
+    data = load_dataset(config.dataset) if data is None or isinstance(data, str) else data
+    config = config.fitted(space, data)
+    nesterov = space.recipe["nesterov"]
 
-    seed_everything(seed)
-    model = space.network(genotype, C, depth, data.num_classes, data.in_channels, data.image_size,
-                          auxiliary).to(device)
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, nesterov=recipe["nesterov"],
-                          weight_decay=weight_decay)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
-    gen = torch.Generator().manual_seed(seed)
-    train = Batches(data.search_x, data.search_y, data, batch_size, gen, data.shift, data.flip)
+    seed_everything(config.seed)
+    model = space.network(genotype, config.C, config.depth, data.num_classes, data.in_channels,
+                          data.image_size, config.auxiliary).to(device)
+    opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum, nesterov=nesterov,
+                          weight_decay=config.weight_decay)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, config.epochs)
+    gen = torch.Generator().manual_seed(config.seed)
+    train = Batches(data.search_x, data.search_y, data, config.batch_size, gen, data.shift, data.flip)
     test = Batches(data.test_x, data.test_y, data, 256)
     records: list[TrainEpoch] = []
     started = time.perf_counter()
-    with tqdm(total=epochs * len(train), disable=not progress, desc=f"train {space}", unit="step") as bar:
-        for epoch in range(epochs):
-            if drop_path_prob:
-                model.drop_path_prob = drop_path_prob * epoch / epochs
+    with tqdm(total=config.epochs * len(train), disable=not progress, desc=f"train {space}",
+              unit="step") as bar:
+        for epoch in range(config.epochs):
+            if config.drop_path_prob:
+                model.drop_path_prob = config.drop_path_prob * epoch / config.epochs
             lr_now = opt.param_groups[0]["lr"]
-            train_loss, train_acc = train_epoch(model, opt, train, device, grad_clip, auxiliary_weight,
-                                                cutout_length, gen, bar)
+            train_loss, train_acc = train_epoch(model, opt, train, device, config.grad_clip,
+                                                config.auxiliary_weight, config.cutout_length, gen, bar)
             schedule.step()
             test_loss, test_acc = evaluate(model, test, device)
             records.append(TrainEpoch(epoch, lr_now, getattr(model, "drop_path_prob", 0.0), train_loss,
@@ -197,4 +234,5 @@ def train_from_scratch(genotype: object, data: ImageData | str = "digits", *,
             bar.set_postfix(loss=f"{train_loss:.3f}", test=f"{test_acc:.1f}%")
     last = records[-1]
     return TrainResult(space.name, str(genotype), data.name, count_parameters(model), last.test_acc,
-                       last.test_loss, last.seconds, settings, records)
+                       last.test_loss, last.seconds, {**asdict(config), "nesterov": nesterov,
+                                                      "device": str(device)}, records)

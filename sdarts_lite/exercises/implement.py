@@ -14,7 +14,7 @@ from torch import nn
 from ..analysis.stats import permutation_test
 from ..method.hyperparameters import Hyperparameters
 from ..method.mixing import mixing_weights
-from ..method.optimizers import make_optimizer
+from ..method.optimizers import get_optimizer, make_optimizer
 from ..method.sharpness import ES_RATIO, ES_WINDOW, early_stop_epoch, lanczos_top
 from ..method.spaces import dead_parts, get_space, param_free_ops
 from ..method.spaces.darts.genotypes import DARTS_EDGES, PRIMITIVES, derive_cell
@@ -100,15 +100,15 @@ def step_pairs(steps: int = 3):
     return [(batch(), batch()) for _ in range(steps)]
 
 
-def check_step(step, mode: str, kit_name: str) -> str:
+def check_step(step, optimizer: str, kit_name: str) -> str:
     torch.manual_seed(0)
     model = supernet("nb201", C=4, N=1, num_classes=3, in_channels=1, image_size=8)
     kit_model, your_model = copy.deepcopy(model), copy.deepcopy(model)
-    kit = make_optimizer(mode, kit_model, epochs=1, hyper=STEP_HYPER)
-    yours = make_optimizer(mode, your_model, epochs=1, hyper=STEP_HYPER)  # the same SGD and Adam
+    kit = make_optimizer(optimizer, kit_model, epochs=1, hyper=STEP_HYPER)
+    yours = make_optimizer(optimizer, your_model, epochs=1, hyper=STEP_HYPER)  # the same SGD and Adam
     start = [p.detach().clone() for p in your_model.parameters()]
     for k, (batch, held_out) in enumerate(step_pairs()):
-        kit.step(batch, held_out) if kit.uses_split else kit.step(batch)
+        kit.step(batch, held_out) if get_optimizer(optimizer).uses_split else kit.step(batch)
         where = f"step {k + 1} of 3"
         call(step, your_model, yours.w_opt, yours.a_opt, batch, held_out, where=where)
         if k == 0 and all(torch.equal(p, s) for p, s in zip(your_model.parameters(), start)):
@@ -133,7 +133,7 @@ def check_single_level_step(single_level_step) -> str:
 def check_first_order_step(first_order_step) -> str:
     """``first_order_step(model, w_opt, alpha_opt, batch, held_out)``: alpha descends the loss of
     ``held_out`` at the current w, then w the loss of ``batch`` at the new alpha (DARTS-V1)."""
-    return check_step(first_order_step, "bilevel", "the kit's BiLevel(order=1)")
+    return check_step(first_order_step, "bilevel1", "the kit's bilevel1 (BiLevel, order 1)")
 
 
 # ---------------------------------------------------------------- 03: counting collapse

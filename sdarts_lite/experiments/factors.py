@@ -28,12 +28,12 @@ from pathlib import Path
 
 from ..analysis.measures import LABELS
 from ..analysis.stats import EXACT_LIMIT, bootstrap_difference, permutation_test
-from .study import study
+from ..method.mixing import ACTIVATIONS
+from ..method.optimizers import DATA, SCHEDULES, get_optimizer
+from .study import relaxation_folder, study
 
-OPTIMIZERS = {"single": ("same", "together"), "alternating": ("same", "in turn"),
-              "split_joint": ("held-out", "together"), "bilevel1": ("held-out", "in turn")}
-FACTORS = {"data": ("same", "held-out"), "schedule": ("together", "in turn"),
-           "relaxation": ("softmax", "sigmoid")}
+CORNERS = ("single", "alternating", "split_joint", "bilevel1")  # the 2x2's optimizers, one per cell
+FACTORS = {"data": DATA, "schedule": SCHEDULES, "relaxation": ACTIVATIONS}
 MEASURES = ("param_free_edges", "live_param_ops", "param_free_share", "share_above_uniform", "decisiveness",
             "cifar10")
 DIGITS = {"param_free_edges": 2, "live_param_ops": 2, "param_free_share": 3, "share_above_uniform": 3,
@@ -41,10 +41,10 @@ DIGITS = {"param_free_edges": 2, "live_param_ops": 2, "param_free_share": 3, "sh
 DERIVATION = "without_none"  # one rule for both relaxations: under the sigmoid `none` never learns
 
 
-def levels(mode: str, relaxation: str) -> dict[str, str]:
-    """The level of each factor in the cell of optimizer ``mode`` under ``relaxation``."""
-    data, schedule = OPTIMIZERS[mode]
-    return {"data": data, "schedule": schedule, "relaxation": relaxation}
+def levels(optimizer: str, relaxation: str) -> dict[str, str]:
+    """The level of each factor in the cell of ``optimizer`` under ``relaxation``."""
+    spec = get_optimizer(optimizer)
+    return {"data": spec.data, "schedule": spec.schedule, "relaxation": relaxation}
 
 
 def sign(factor: str, level: str) -> int:
@@ -83,12 +83,13 @@ CONTROL_MODES = ("single", "alternating")  # the same-data optimizers, run again
 
 
 def half_data_control(seeds: int = 8, first_seed: int = 300, preset: str = "fashion",
-                      out: str | os.PathLike = "runs/half-data", nb201: str | os.PathLike | None = None,
+                      out: str | os.PathLike = "runs/half-data", nb201_table: str | os.PathLike | None = None,
                       **kwargs) -> dict:
     """The data factor's control: ``CONTROL_MODES`` under the softmax, learning w and alpha from
     bi-level's training half alone (``half_data``), on fresh seeds; returns the study's summary."""
     kwargs.setdefault("derivation", DERIVATION)
-    summary, _ = study(list(CONTROL_MODES), seeds, preset, out=out, nb201=nb201, first_seed=first_seed,
+    summary, _ = study(list(CONTROL_MODES), seeds, preset, out=out, nb201_table=nb201_table,
+                       first_seed=first_seed,
                        budgets=["steps"], half_data=True, activation="softmax", **kwargs)
     return summary
 
@@ -129,28 +130,30 @@ def data_parts_table(parts: dict) -> str:
 
 
 def factor_study(seeds: int = 8, first_seed: int = 200, preset: str = "fashion",
-                 out: str | os.PathLike = "runs/factors", nb201: str | os.PathLike | None = None,
+                 out: str | os.PathLike = "runs/factors", nb201_table: str | os.PathLike | None = None,
                  progress: bool = True, workers: int | None = None, device: str | None = None,
                  **overrides) -> dict:
     """Every cell of the design on seeds ``first_seed`` .. ``first_seed + seeds - 1``, as two studies
-    (``out/softmax``, ``out/sigmoid``; a rerun reuses their finished runs), with ``overrides`` of
-    the preset's settings; returns the factors, the runs with their levels, the main effects and
-    the interactions, as ``factors.json`` keeps them."""
+    (``out`` and ``out/sigmoid``, ``relaxation_folder``; a rerun reuses their finished runs), with
+    ``overrides`` of the preset's settings; returns the factors, the runs with their levels, the main
+    effects and the interactions, as ``factors.json`` keeps them."""
     started, records = time.perf_counter(), []
     overrides.setdefault("derivation", DERIVATION)
     if overrides["derivation"] == "auto":
         raise ValueError("derivation: the factor study compares relaxations under one rule; "
                          "auto gives each its own (with_none or without_none)")
     for relaxation in FACTORS["relaxation"]:
-        summary, _ = study(list(OPTIMIZERS), seeds, preset, out=Path(out) / relaxation, nb201=nb201,
+        summary, _ = study(list(CORNERS), seeds, preset, out=relaxation_folder(out, relaxation),
+                           nb201_table=nb201_table,
                            first_seed=first_seed, budgets=["steps"], activation=relaxation, progress=progress,
                            workers=workers, device=device, **overrides)
         for group, runs in summary["runs"].items():
             mode = group.removesuffix("-steps")
             records += [{**r, "mode": mode, "levels": levels(mode, relaxation)} for r in runs]
     effects, pairs = main_effects(records), interactions(records)
+    corners = {name: (get_optimizer(name).data, get_optimizer(name).schedule) for name in CORNERS}
     return {"preset": preset, "overrides": overrides, "seeds": seeds, "first_seed": first_seed,
-            "factors": FACTORS, "optimizers": OPTIMIZERS, "seconds": time.perf_counter() - started,
+            "factors": FACTORS, "optimizers": corners, "seconds": time.perf_counter() - started,
             "runs": records, "main_effects": effects, "interactions": pairs}
 
 
@@ -169,7 +172,7 @@ def factor_table(result: dict) -> str:
              "|---" * (4 + len(measures)) + "|"]
     means = {m: cell_means(result, m) for m in measures}
     for relaxation in FACTORS["relaxation"]:
-        for mode, (data, schedule) in OPTIMIZERS.items():
+        for mode, (data, schedule) in result["optimizers"].items():
             cells = (f"{means[m][(mode, relaxation)]:.{DIGITS[m]}f}" for m in measures)
             lines.append(f"| {mode} | {data} | {schedule} | {relaxation} | " + " | ".join(cells) + " |")
     lines += ["", "| factor (first → second level) | " + " | ".join(LABELS[m] for m in measures) + " |",

@@ -1,6 +1,6 @@
 """Many searches, one question: does bi-level DARTS drift to parameter-free operations where
-single-level does not?  A study runs every (mode, seed) pair, in parallel local processes or on a
-Ray cluster, and summarises each mode over seeds.
+single-level does not?  A study runs every (optimizer, seed) pair, in parallel local processes or
+on a Ray cluster, and summarises each optimizer over seeds.
 
 Each run writes ``OUT/<group>/seed<k>/history.json`` (and its checkpoint); a rerun skips the runs
 whose history is complete and resumes the others (``workers.py`` runs them).  A study returns its
@@ -21,9 +21,9 @@ from tqdm.auto import tqdm
 from ..analysis.measures import contrasts, measures, summarise
 from ..base.device import check_device
 from ..base.guards import non_negative_int, one_of, positive_int
-from ..method.optimizers import STUDY_MODES, uses_split
-from ..run.checkpoint import config_differences, readable
-from ..run.config import BUDGETS, SearchConfig, make_config
+from ..method.optimizers import OPTIMIZERS, get_optimizer
+from ..run.checkpoint import readable
+from ..run.config import BUDGETS, SearchConfig, config_differences, make_config
 from ..run.history import History
 from ..run.together import search_together
 from .workers import BACKENDS, execute
@@ -60,52 +60,57 @@ def finished(config: SearchConfig, out: Path) -> History | None:
     return history if done and not history.stopped else None
 
 
-def run_folder(out: Path, mode: str, budget: str | None, seed: int) -> Path:
-    """Where a study keeps one run: ``out/<group>/seed<seed>``, the group being the mode
-    (``STUDY_MODES``) and, for a one-batch mode, its budget (``single-steps``, ``bilevel1``)."""
-    group = mode if uses_split(STUDY_MODES[mode][0]) else f"{mode}-{budget}"
+def run_folder(out: Path, optimizer: str, budget: str | None, seed: int) -> Path:
+    """Where a study keeps one run: ``out/<group>/seed<seed>``, the group being the optimizer
+    (``OPTIMIZERS``) and, for a one-batch optimizer, its budget (``single-steps``, ``bilevel1``)."""
+    group = optimizer if get_optimizer(optimizer).uses_split else f"{optimizer}-{budget}"
     return Path(out) / group / f"seed{seed}"
 
 
-def plan_runs(modes, budgets, seeds: range, preset: str | None, out: Path, overrides: dict) -> dict:
-    """Every run of a study: ``{(group, seed): (config, folder)}``.  A one-batch mode (single,
-    alternating) runs once per budget (groups ``single-steps``, ``single-epochs``); a two-batch mode
+def relaxation_folder(out: Path, activation: str) -> Path:
+    """Where a study under ``activation`` keeps its runs: ``out`` itself under the softmax (DARTS'
+    relaxation), ``out/<activation>`` under another, so that one folder holds both."""
+    return Path(out) if activation == "softmax" else Path(out) / activation
+
+
+def plan_runs(optimizers, budgets, seeds: range, preset: str | None, out: Path, overrides: dict) -> dict:
+    """Every run of a study: ``{(group, seed): (config, folder)}``.  A one-batch optimizer (single,
+    alternating) runs once per budget (groups ``single-steps``, ``single-epochs``); a two-batch one
     (split_joint, bilevel), which the budget does not change, once (groups ``bilevel1``)."""
     plan = {}
-    for mode in modes:
-        mode_name, order = STUDY_MODES[mode]
-        for budget in [None] if uses_split(mode_name) else budgets:
+    for name in optimizers:
+        for budget in [None] if get_optimizer(name).uses_split else budgets:
             settings = {**overrides, **({"budget": budget} if budget else {})}
             for seed in seeds:
-                config = make_config(preset, mode=mode_name, order=order, seed=seed, **settings)
-                folder = run_folder(out, mode, budget, seed)
+                config = make_config(preset, optimizer=name, seed=seed, **settings)
+                folder = run_folder(out, name, budget, seed)
                 plan[(folder.parent.name, seed)] = (config, folder)
     return plan
 
 
-def study(modes: list[str] | tuple[str, ...] = ("single", "bilevel1", "bilevel2"), seeds: int = 10,
+def study(optimizers: list[str] | tuple[str, ...] = ("single", "bilevel1", "bilevel2"), seeds: int = 10,
           preset: str | None = "digits", out: str | os.PathLike = "runs/study", backend: str = "local",
-          workers: int | None = None, threads: int = 1, nb201: str | os.PathLike | None = None,
+          workers: int | None = None, threads: int = 1, nb201_table: str | os.PathLike | None = None,
           ray_address: str | None = None, device: str | None = None, progress: bool = True,
           first_seed: int = 0, budgets: list[str] | tuple[str, ...] = BUDGETS, together: int | None = None,
           **overrides) -> StudyResult:
-    """Run every (mode, budget, seed) search; return the study's summary (also written to
+    """Run every (optimizer, budget, seed) search; return the study's summary (also written to
     ``out/summary.json``) and the runs' histories: ``summary, runs = study(...)``.
     ``histories(summary, out)`` reads the runs back later.
 
-    ``seeds`` runs seeds ``first_seed`` .. ``first_seed + seeds - 1``; the one-batch modes run under
+    ``seeds`` runs seeds ``first_seed`` .. ``first_seed + seeds - 1``; the one-batch optimizers run under
     each of ``budgets`` (``SearchConfig.budget``); ``workers`` processes (default: cores //
     threads) run at once locally; ``backend="ray"`` sends the runs to a Ray cluster instead
-    (``ray_address``, default: a local Ray).  ``nb201``: a NAS-Bench-201 table to look the
+    (``ray_address``, default: a local Ray).  ``nb201_table``: a NAS-Bench-201 table (its path) to look the
     derived cells up in.  ``device``: where each search runs (default: CUDA when present; on one
     GPU, ``workers=1``).  ``together=k`` trains up to k seeds of each group as one vectorised
     search in this process, on ``threads`` torch threads (``run/together.py``; what pays on a GPU,
-    and on a 2-core CPU does not: ``benchmarks/together.py``).
+    and on a 2-core CPU does not: ``benchmarks/speed.py``).
     """
-    unknown = [m for m in modes if m not in STUDY_MODES]
-    if unknown or not modes:
-        raise ValueError(f"modes: unknown {', '.join(unknown) or '(none given)'}; "
-                         f"allowed: {', '.join(STUDY_MODES)}")
+    unknown = [m for m in optimizers if m not in OPTIMIZERS]
+    if unknown or not optimizers:
+        raise ValueError(f"optimizers: unknown {', '.join(unknown) or '(none given)'}; "
+                         f"allowed: {', '.join(OPTIMIZERS)}")
     unknown = [b for b in budgets if b not in BUDGETS]
     if unknown or not budgets:
         raise ValueError(f"budgets: unknown {', '.join(unknown) or '(none given)'}; "
@@ -122,13 +127,13 @@ def study(modes: list[str] | tuple[str, ...] = ("single", "bilevel1", "bilevel2"
             raise ValueError("together: seeds trained together run in this process (backend 'local')")
     check_device(device)  # here, not in every worker
     lookup = None
-    if nb201 is not None:
+    if nb201_table is not None:
         from ..evaluation.nb201_table import load_benchmark
 
-        lookup = load_benchmark(nb201)
+        lookup = load_benchmark(nb201_table)
     out = Path(out)
     seed_range = range(first_seed, first_seed + seeds)
-    plan = plan_runs(modes, budgets, seed_range, preset, out, overrides)
+    plan = plan_runs(optimizers, budgets, seed_range, preset, out, overrides)
     histories = {key: h for key, (config, path) in plan.items() if (h := finished(config, path))}
     todo = [key for key in plan if key not in histories]
     bar = tqdm(total=len(plan), initial=len(histories), disable=not progress, desc="study", unit="run")

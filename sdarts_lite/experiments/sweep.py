@@ -102,28 +102,29 @@ def sweep_settings(axes: dict[str, list], preset: str | None, base: dict | None 
     return settings
 
 
-def sweep(axes: dict[str, list] | None = None, seeds: int = 3, modes=("single", "bilevel1"),
+def sweep(axes: dict[str, list] | None = None, seeds: int = 3, optimizers=("single", "bilevel1"),
           preset: str | None = "digits", base: dict | None = None, out: str | os.PathLike = "runs/sweep",
-          nb201: str | os.PathLike | None = None, table: str | os.PathLike | None = None,
+          nb201_table: str | os.PathLike | None = None, table: str | os.PathLike | None = None,
           command: str = "", **kwargs) -> list[dict]:
     """A study per setting of ``sweep_settings(axes, preset, base)`` on seeds 0..seeds-1; one
-    row each with every mode's measures, ``contrast`` (mean parameter-free edges of bi-level minus
+    row each with every optimizer's measures, ``contrast`` (mean parameter-free edges of bi-level minus
     single-level: positive is the paper's direction) and ``targets`` (how many of the dataset's
     targets these seeds meet).  ``table`` writes the rows as Markdown (and JSON beside it), headed
     by ``command``, the line that regenerates it."""
     rows = []
     for name, overrides in sweep_settings(axes or SWEEP_AXES, preset, base).items():
         config = make_config(preset, **overrides)
-        summary, _ = study(modes, seeds, preset, out=Path(out) / name, nb201=nb201, budgets=[config.budget],
+        summary, _ = study(optimizers, seeds, preset, out=Path(out) / name, nb201_table=nb201_table,
+                           budgets=[config.budget],
                            **overrides, **kwargs)
-        rows.append(sweep_row(name, summary, modes))
+        rows.append(sweep_row(name, summary, optimizers))
     if table is not None:
         write_table(rows, Path(table), command, seeds, preset, base)
     return rows
 
 
-def sweep_row(name: str, summary: dict, modes) -> dict:
-    """One setting's row: each mode's means, ``contrast`` and ``targets`` (the accuracy target by
+def sweep_row(name: str, summary: dict, optimizers) -> dict:
+    """One setting's row: each optimizer's means, ``contrast`` and ``targets`` (the accuracy target by
     its gap alone: three seeds cannot give p < 0.05)."""
     row = {"setting": name}
     for group, stats in summary["summary"].items():
@@ -134,7 +135,7 @@ def sweep_row(name: str, summary: dict, modes) -> dict:
         if "cifar10" in stats:
             row[f"{mode} cifar10 median"] = stats["cifar10"]["median"]
         row[f"{mode} s/run"] = stats["seconds"]["mean"]
-    pf = [row[f"{m} pf-edges"] for m in modes]
+    pf = [row[f"{m} pf-edges"] for m in optimizers]
     row["contrast"] = pf[-1] - pf[0]
     checked = target_rows(summary)
     met = sum(r["met"] or ("gap" in r and r["value"] >= r["gap"]) for r in checked)
@@ -148,7 +149,8 @@ def write_table(rows: list[dict], path: Path, command: str, seeds: int, preset: 
     fmt = lambda v: f"{v:.3g}" if isinstance(v, float) else str(v)  # noqa: E731
     start = f"preset `{preset}`" + (f" with {json.dumps(base)}" if base else "")
     lines = [f"# Sweep around {start}", "",
-             f"{seeds} tuning seeds (0-{seeds - 1}) per mode and setting; first row: the starting point, "
+             f"{seeds} tuning seeds (0-{seeds - 1}) per optimizer and setting; first row: the starting "
+             "point, "
              "then one knob changed per row. `targets`: the dataset's targets met on these seeds (the "
              "accuracy target by its gap alone: three seeds cannot give p < 0.05).", "",
              f"Regenerate with: `{command}`", "", "| " + " | ".join(keys) + " |",

@@ -14,16 +14,17 @@ from ..analysis.measures import LABELS, summary_lines
 from ..data.images import DATASETS, load_dataset
 from ..evaluation.nb201_fetch import fetch_table
 from ..evaluation.nb201_table import ENV_VAR, find_table, load_benchmark
-from ..evaluation.retrain import train_from_scratch
-from ..experiments.factors import FACTORS, OPTIMIZERS, factor_study, save_factors
+from ..evaluation.retrain import TrainConfig, train_from_scratch
+from ..experiments.factors import CORNERS, FACTORS, factor_study, save_factors
 from ..experiments.study import study
 from ..experiments.sweep import SWEEP_AXES, sweep, target_rows
 from ..experiments.workers import BACKENDS, side_by_side
-from ..method.optimizers import STUDY_MODES
+from ..method.optimizers import OPTIMIZERS
+from ..method.sharpness import ES_RATIO, ES_WINDOW
 from ..pictures.reports import write_report, write_study_report
 from ..run.config import BUDGETS, PRESETS, SearchConfig, make_config
 from ..run.search import search
-from .flags import Parser, add_setting_flags, lookup_flags, run_flags, settings
+from .flags import Parser, add_setting_flags, lookup_flags, run_flags, seed_flags, settings, train_flags
 
 
 def config_from(args, **fixed) -> SearchConfig:
@@ -42,16 +43,16 @@ def run_search(args) -> None:
         print(f"DARTS-ES stopped after epoch {stop['epoch'] + 1}: {stop['reason']}; "
               f"kept the cell of epoch {stop['kept_epoch'] + 1}")
     elif history.config["early_stop"]:
-        print("DARTS-ES did not stop: lambda_max never grew by more than 1/0.75 within 5 epochs")
+        print(f"DARTS-ES did not stop: lambda_max never grew by more than 1/{ES_RATIO} within {ES_WINDOW} "
+              "epochs")
     print(f"genotype: {history.genotype}")
     print(f"wrote {args.out / 'history.json'} and {args.out / 'checkpoint.pt'}")
 
 
 def run_compare(args) -> None:
     runs = {}
-    for label, folder in (("single", "single"), ("bilevel (1st order)", "bilevel1")):
-        mode, order = STUDY_MODES[folder]
-        runs[label] = (config_from(args, mode=mode, order=order), args.out / folder)
+    for label, name in (("single", "single"), ("bilevel (1st order)", "bilevel1")):
+        runs[label] = (config_from(args, optimizer=name), args.out / name)
     histories = side_by_side(runs, device=args.device, progress=not args.quiet)
     config = histories["single"].config
     report = write_report(histories, args.out / "report.html",
@@ -64,14 +65,15 @@ def run_compare(args) -> None:
     print(f"wrote {report}")
 
 
-def parse_modes(text: str) -> list[str]:
+def parse_list(text: str) -> list[str]:
     return [m.strip() for m in text.split(",") if m.strip()]
 
 
 def run_study(args) -> None:
-    summary, runs = study(modes=parse_modes(args.modes), seeds=args.seeds, first_seed=args.first_seed,
-                          budgets=parse_modes(args.budgets), preset=args.preset, out=args.out,
-                          backend=args.backend, workers=args.workers, nb201=args.nb201,
+    summary, runs = study(optimizers=parse_list(args.optimizers), seeds=args.seeds,
+                          first_seed=args.first_seed,
+                          budgets=parse_list(args.budgets), preset=args.preset, out=args.out,
+                          backend=args.backend, workers=args.workers, nb201_table=args.nb201,
                           ray_address=args.ray_address, device=args.device, progress=not args.quiet,
                           together=args.together, threads=args.threads, **settings(args))
     write_study_report(summary, runs, args.out / "report.html")
@@ -91,7 +93,7 @@ def run_study(args) -> None:
 
 def run_factors(args) -> None:
     result = factor_study(seeds=args.seeds, first_seed=args.first_seed, preset=args.preset, out=args.out,
-                          nb201=args.nb201, workers=args.workers, device=args.device,
+                          nb201_table=args.nb201, workers=args.workers, device=args.device,
                           progress=not args.quiet, **settings(args))
     path = save_factors(result, args.summary or args.out / "factors.json",
                         "python -m sdarts_lite " + shlex.join(args.argv))
@@ -113,8 +115,9 @@ def run_sweep(args) -> None:
         base = json.loads(args.base) if args.base else None
     except json.JSONDecodeError as err:
         raise ValueError(f"base: not JSON ({err})") from None
-    rows = sweep(axes, seeds=args.seeds, modes=parse_modes(args.modes), out=args.out, preset=args.preset,
-                 base=base, nb201=args.nb201, table=args.table, command=command, workers=args.workers,
+    rows = sweep(axes, seeds=args.seeds, optimizers=parse_list(args.optimizers), out=args.out,
+                 preset=args.preset,
+                 base=base, nb201_table=args.nb201, table=args.table, command=command, workers=args.workers,
                  progress=not args.quiet)
     best = max(rows, key=lambda r: (int(r["targets"].split("/")[0]), r["contrast"]))
     print(f"most targets met ({best['targets']}), then strongest contrast ({best['contrast']:+.2f} "
@@ -123,12 +126,10 @@ def run_sweep(args) -> None:
 
 
 def run_train(args) -> None:
-    result = train_from_scratch(args.genotype, args.dataset, epochs=args.epochs, C=args.C, depth=args.depth,
-                                batch_size=args.batch_size, lr=args.lr, auxiliary=args.auxiliary,
-                                drop_path_prob=args.drop_path, cutout_length=args.cutout, seed=args.seed,
-                                device=args.device, progress=not args.quiet)
+    config = TrainConfig(**settings(args, (TrainConfig,)))
+    result = train_from_scratch(args.genotype, config=config, device=args.device, progress=not args.quiet)
     path = result.save(args.out)
-    print(f"{result.space} cell, {result.params} parameters, trained {args.epochs} epochs in "
+    print(f"{result.space} cell, {result.params} parameters, trained {config.epochs} epochs in "
           f"{result.seconds:.0f} s: test accuracy {result.test_acc:.2f}% on {result.dataset}")
     if args.nb201 and (table := load_benchmark(args.nb201)).holds(result.genotype):
         print(f"NAS-Bench-201: {table.query(result.genotype)}")
@@ -177,19 +178,14 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=run_search)
     p = sub.add_parser("compare", help="single vs bi-level with the same seed, and an HTML report",
                        parents=[run])
-    add_setting_flags(p, leave_out=("mode", "order"))
+    add_setting_flags(p, leave_out=("optimizer",))
     p.set_defaults(run=run_compare)
-    p = sub.add_parser("study", help="every (mode, seed) search, summarised over seeds",
-                       parents=[run, lookup])
-    add_setting_flags(p, leave_out=("mode", "order", "seed", "budget"))
-    p.add_argument("--seeds", type=int, default=10, help="how many seeds")
-    p.add_argument("--first-seed", type=int, default=0, help="run seeds FIRST_SEED..FIRST_SEED+SEEDS-1")
+    p = sub.add_parser("study", help="every (optimizer, seed) search, summarised over seeds",
+                       parents=[run, lookup, seed_flags(seeds=10, first_seed=0, optimizers=OPTIMIZERS)])
+    add_setting_flags(p, leave_out=("optimizer", "seed", "budget"))
     p.add_argument("--budgets", default=",".join(BUDGETS),
                    help=f"single-level runs once per budget (comma-separated, of {', '.join(BUDGETS)})")
-    p.add_argument("--modes", default=",".join(STUDY_MODES),
-                   help=f"comma-separated, of {', '.join(STUDY_MODES)}")
     p.add_argument("--backend", default="local", choices=BACKENDS)
-    p.add_argument("--workers", type=int, default=None, help="local processes at once (default: cores)")
     p.add_argument("--ray-address", default=None, help="Ray cluster address (default: a local Ray)")
     p.add_argument("--together", type=int, default=None, metavar="K",
                    help="train up to K seeds of each group as one vectorised search in this process (pays on "
@@ -197,42 +193,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1, help="torch threads per search, or for --together's "
                    "searches (default 1)")
     p.set_defaults(run=run_study)
+    fresh = seed_flags(seeds=8, first_seed=200)  # seeds from 200: no tuning step saw them
     p = sub.add_parser("factors", help="what makes Single-DARTS stable: same or held-out data, together or "
-                       "in turn, softmax or sigmoid, every combination over seeds", parents=[run, lookup])
-    add_setting_flags(p, leave_out=("mode", "order", "seed", "budget", "activation"), preset="fashion")
-    p.add_argument("--seeds", type=int, default=8, help="seeds per cell (default 8)")
-    p.add_argument("--first-seed", type=int, default=200,
-                   help="run seeds FIRST_SEED..FIRST_SEED+SEEDS-1 (default 200: no tuning step saw them)")
-    p.add_argument("--workers", type=int, default=None, help="local processes at once (default: cores)")
+                       "in turn, softmax or sigmoid, every combination over seeds",
+                       parents=[run, lookup, fresh])
+    add_setting_flags(p, leave_out=("optimizer", "seed", "budget", "activation"), preset="fashion")
     p.add_argument("--summary", type=Path, default=None,
                    help="where to write the summary JSON, with its tables beside it as .md (default: "
-                   f"OUT/factors.json); the optimizers: {', '.join(OPTIMIZERS)}")
+                   f"OUT/factors.json); the optimizers: {', '.join(CORNERS)}")
     p.set_defaults(run=run_factors)
     p = sub.add_parser("train", help="train a derived cell from scratch and test it", parents=[run, lookup])
-    p.add_argument("--genotype", required=True, help="a NAS-Bench-201 string or a DARTS Genotype(...)")
-    p.add_argument("--dataset", default="digits", choices=DATASETS, help="default: digits")
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--C", type=int, default=8, help="channels of the first stage")
-    p.add_argument("--depth", type=int, default=None,
-                   help="cells per stage (nb201, default 1) or cells in all (darts, default 5)")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=None, help="SGD learning rate (default: the space's recipe)")
-    p.add_argument("--auxiliary", action="store_true", help="DARTS: auxiliary head (weight 0.4)")
-    p.add_argument("--drop-path", type=float, default=0.0, help="DARTS: final drop-path probability")
-    p.add_argument("--cutout", type=int, default=0, help="cutout square side (0: none)")
-    p.add_argument("--seed", type=int, default=0)
+    train_flags(p)
     p.set_defaults(run=run_train)
     p = sub.add_parser("sweep", help="studies over the knobs that decide collapse at laptop scale",
-                       parents=[run, lookup])
+                       parents=[run, lookup, seed_flags(seeds=3, optimizers=("single", "bilevel1"))])
     p.add_argument("--preset", default="digits", choices=sorted(PRESETS),
                    help="the setting every knob is varied around (default: digits)")
     p.add_argument("--axes", default=None,
                    help="JSON: knob -> values, varied one at a time ('N,C' varies two together; default: "
                    + json.dumps(SWEEP_AXES) + ")")
     p.add_argument("--base", default=None, help="JSON: settings of the starting point on top of the preset")
-    p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--modes", default="single,bilevel1", help=f"comma-separated, of {', '.join(STUDY_MODES)}")
-    p.add_argument("--workers", type=int, default=None)
     p.add_argument("--table", type=Path, default=Path("runs/sweep.md"))
     p.set_defaults(run=run_sweep)
     p = sub.add_parser("fetch", help="get a dataset ready (files in place, Debian's package, else a "

@@ -19,8 +19,8 @@ import ipywidgets as w
 import plotly.graph_objects as go
 
 from ..base.device import check_device
-from ..experiments.study import finished, run_folder
-from ..method.optimizers import STUDY_MODES
+from ..experiments.study import finished, relaxation_folder, run_folder
+from ..method.optimizers import OPTIMIZERS
 from ..method.spaces import get_space
 from ..pictures import palette
 from ..pictures.figures import LAMBDA_TITLE, add_alpha_traces, alpha_figure, alpha_rows, alpha_series
@@ -28,7 +28,6 @@ from ..run.config import SETTINGS, make_config
 from ..run.history import History
 from ..run.search import search
 
-OPTIMIZERS = {palette.label(name): name for name in STUDY_MODES}  # label -> optimizers.STUDY_MODES name
 RELAXATIONS = {palette.label(name): name for name in ("softmax", "sigmoid")}  # label -> activation
 NOT_MEASURED = "lambda_max: not measured (sharpness_every=0; notebook 08 measures it)"
 DATA = {"Fashion-MNIST": "fashion", "8x8 digits (quick)": "laptop"}  # label -> the preset that searches it
@@ -40,7 +39,7 @@ class SearchPanel(w.VBox):
     values.
     ``runs``: the folder to keep runs in and reuse them from (``study``'s layout; None: keep none)."""
 
-    def __init__(self, optimizer: str = "single-level (Single-DARTS)", preset: str = "fashion",
+    def __init__(self, optimizer: str = "single", preset: str = "fashion",
                  arch_lr: float | None = None, epochs: int | None = None, seed: int = 0, log_every: int = 0,
                  runs: str | None = None, relaxation: str | None = None, **search_kwargs):
         defaults = make_config(preset)
@@ -48,8 +47,8 @@ class SearchPanel(w.VBox):
         field = dict(layout=w.Layout(width="275px"), style={"description_width": "70px"})
         choices = {**DATA} if preset in DATA.values() else {**DATA, f"preset {preset}": preset}
         self.data = w.Dropdown(options=list(choices.items()), value=preset, description="data", **field)
-        self.optimizer = w.Dropdown(options=list(OPTIMIZERS), value=optimizer, description="optimizer",
-                                    **field)
+        self.optimizer = w.Dropdown(options=[(spec.label, name) for name, spec in OPTIMIZERS.items()],
+                                    value=optimizer, description="optimizer", **field)
         self.arch_lr = w.FloatText(value=arch_lr or defaults.hyper.arch_lr, description="arch lr", **field)
         self.epochs = w.IntText(value=epochs or defaults.epochs, description="epochs", **field)
         self.seed = w.IntText(value=seed, description="seed", **field)
@@ -106,8 +105,7 @@ class SearchPanel(w.VBox):
     def config(self):
         """The SearchConfig the controls and the panel's settings describe (raises ValueError naming a
         bad field)."""
-        mode, order = STUDY_MODES[OPTIMIZERS[self.optimizer.value]]
-        controls = dict(mode=mode, order=order, arch_lr=self.arch_lr.value, epochs=self.epochs.value,
+        controls = dict(optimizer=self.optimizer.value, arch_lr=self.arch_lr.value, epochs=self.epochs.value,
                         seed=self.seed.value, activation=self.relaxation.value, log_every=self.log_every)
         return make_config(self.preset, **{**self.settings, **controls})
 
@@ -124,7 +122,7 @@ class SearchPanel(w.VBox):
         self._stop.clear()
         self.history = None
         self.progress.max, self.progress.value = config.epochs, 0
-        self.status.value = f"running {self.optimizer.value} ..."
+        self.status.value = f"running {self.optimizer.label} ..."
         self.run_button.disabled, self.stop_button.disabled = True, False
         self.figure.data, self.sharpness.data = [], []
         self.sharpness.layout.title.text = LAMBDA_TITLE if config.sharpness_every else NOT_MEASURED
@@ -165,8 +163,8 @@ class SearchPanel(w.VBox):
         without ``runs``, or where a run with other settings is kept (that one is left alone)."""
         if self.runs is None:
             return None, None
-        runs = self.runs if config.activation == "softmax" else self.runs / config.activation
-        out = run_folder(runs, OPTIMIZERS[self.optimizer.value], config.budget, config.seed)
+        out = run_folder(relaxation_folder(self.runs, config.activation), config.optimizer, config.budget,
+                         config.seed)
         try:
             return out, finished(config, out)
         except ValueError:
@@ -190,7 +188,7 @@ class SearchPanel(w.VBox):
         if len(self.figure.data) == 0:
             add_alpha_traces(self.figure, self.history, self.edge.value)
             self.sharpness.add_scatter(x=epochs, y=lambdas, mode="lines+markers",
-                                       line_color=palette.colour(OPTIMIZERS[self.optimizer.value]))
+                                       line_color=palette.colour(self.optimizer.value))
             return
         xs, series = alpha_series(self.history, self.edge.value)
         with self.figure.batch_update():
@@ -203,10 +201,10 @@ class SearchPanel(w.VBox):
         if self.history is None:
             raise ValueError("no run yet: press Run (or call .run()) first")
         return alpha_figure(self.history, self.edge.value,
-                            title=f"{self.optimizer.value}, {self.history.config['activation']}")
+                            title=f"{self.optimizer.label}, {self.history.config['activation']}")
 
 
-def side_by_side(*panels: SearchPanel) -> w.HBox:
+def panel_row(*panels: SearchPanel) -> w.HBox:
     """Lay panels next to each other, e.g. single-level beside bi-level; a panel that does not fit
     the notebook's width wraps to the next row instead of being squeezed."""
     for panel in panels:

@@ -10,7 +10,7 @@ from ..base.guards import finite, non_negative_number, one_of, positive_number
 
 @dataclass(frozen=True)
 class Hyperparameters:
-    """What the two optimizers are given, checked when made.  Defaults: the NAS-Bench-201 DARTS recipe."""
+    """What the optimizers are given, checked when made.  Defaults: the NAS-Bench-201 DARTS recipe."""
 
     w_lr: float = 0.025            # SGD learning rate of w, cosine-annealed to w_lr_min over the epochs
     w_lr_min: float = 0.001        # w's learning rate at the end of the schedule

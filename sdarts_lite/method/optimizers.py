@@ -1,6 +1,6 @@
-"""The ways to learn alpha, side by side.  Single-DARTS and DARTS differ in two things, which batch
-alpha learns from and whether w and alpha step together or in turn; the two other corners of
-that 2x2 take them apart:
+"""The ways to learn alpha, side by side, and their registry.  Single-DARTS and DARTS differ in two
+things, which batch alpha learns from and whether w and alpha step together or in turn; the two
+other corners of that 2x2 take them apart:
 
                           together (one point)          in turn (alpha, then w)
     same batch B          single (Single-DARTS)         alternating
@@ -20,6 +20,9 @@ bilevel  (DARTS):         alpha <- Adam(grad_alpha L_val(w*, alpha)) on a valida
              with the Hessian-vector product taken by central finite differences (DARTS eq. 7-8).
 
 Their hyperparameters are one ``Hyperparameters``, the defaults the NAS-Bench-201 DARTS recipe.
+Each optimizer the kit names (``OPTIMIZERS``: single, alternating, split_joint, bilevel1, bilevel2) is
+one ``OptimizerSpec`` declared beside its class: its place in the 2x2, its order, its label and
+colour.  A new one is its class and one ``register_optimizer`` call.
 """
 
 from __future__ import annotations
@@ -38,11 +41,8 @@ from .hyperparameters import RECIPE, Hyperparameters
 if TYPE_CHECKING:  # for annotations only: the optimizers build no model
     from .supernet import Supernet
 
-MODES = ("single", "alternating", "split_joint", "bilevel")  # the optimizers (OPTIMIZERS, at the end)
-ORDERS = (1, 2)
-# The optimizers a study compares, by name: (mode, order).
-STUDY_MODES = {"single": ("single", 1), "alternating": ("alternating", 1), "split_joint": ("split_joint", 1),
-               "bilevel1": ("bilevel", 1), "bilevel2": ("bilevel", 2)}
+DATA = ("same", "held-out")  # which batch alpha learns from: w's own, or a held-out one
+SCHEDULES = ("together", "in turn")  # w and alpha step at one point, or alpha first, then w
 
 
 @dataclass
@@ -65,11 +65,12 @@ def set_grads(params: list[nn.Parameter], grads) -> None:
 class Optimizer:
     """SGD for the weights w, Adam for alpha, a cosine schedule for w's learning rate.  The loss and its
     gradients, the clipping and the step's record are methods, so that k seeds trained as one
-    (``together.py``) keep each seed's own."""
+    (``run/together.py``) keep each seed's own.  ``order``: of alpha's gradient, one of ``orders``."""
 
-    uses_split = False  # whether w and alpha see different halves of the search set
+    orders = (1,)  # the orders of alpha's gradient the step implements
 
-    def __init__(self, model: Supernet, epochs: int, hyper: Hyperparameters = RECIPE):
+    def __init__(self, model: Supernet, epochs: int, hyper: Hyperparameters = RECIPE, order: int = 1):
+        self.order = one_of("order", order, self.orders)
         self.model = model
         self.weights = model.weight_parameters()
         self.alphas = model.arch_parameters()
@@ -152,8 +153,6 @@ class SplitJoint(Optimizer):
     """Held-out data, together: alpha's gradient from a validation batch and w's from a training
     batch, both at the same (w, alpha), applied together."""
 
-    uses_split = True
-
     def step(self, w_batch: Batch, alpha_batch: Batch) -> StepResult:
         alpha_loss, _, alpha_grads = self.loss_and_grads(alpha_batch, self.alphas)
         loss, logits, w_grads = self.loss_and_grads(w_batch, self.weights)
@@ -163,14 +162,10 @@ class SplitJoint(Optimizer):
 
 
 class BiLevel(Optimizer):
-    """DARTS: alpha on a validation batch, then w on a training batch."""
+    """DARTS: alpha on a validation batch, then w on a training batch; alpha's gradient of order 1
+    (at the current w) or 2 (at w after one virtual step)."""
 
-    uses_split = True
-
-    def __init__(self, model: Supernet, epochs: int, order: int = 1,
-                 hyper: Hyperparameters = RECIPE):
-        super().__init__(model, epochs, hyper)
-        self.order = one_of("order", order, ORDERS)
+    orders = (1, 2)
 
     def step(self, w_batch: Batch, alpha_batch: Batch) -> StepResult:
         if self.order == 1:
@@ -223,19 +218,61 @@ class BiLevel(Optimizer):
         return alpha_loss, [da - xi * (gp - gm) / (2 * eps) for da, gp, gm in zip(dalpha, plus, minus)]
 
 
-OPTIMIZERS = {"single": SingleLevel, "alternating": Alternating, "split_joint": SplitJoint,
-              "bilevel": BiLevel}
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """One optimizer as the kit names it: in configs, studies, folders, figures and widgets."""
+
+    name: str                  # as configs and run folders name it
+    cls: type[Optimizer]       # its step
+    data: str                  # the batch alpha learns from (DATA): "same" as w's, or "held-out"
+    schedule: str              # SCHEDULES: w and alpha step "together" or "in turn" (alpha first)
+    label: str                 # its readable name in figures and widgets
+    colour: str                # its colour in every figure (blues and purples: no operation uses them)
+    order: int = 1             # of alpha's gradient (cls.orders): 2 unrolls w one step (DARTS-V2)
+
+    def __post_init__(self) -> None:
+        one_of("data", self.data, DATA)
+        one_of("schedule", self.schedule, SCHEDULES)
+        one_of("order", self.order, self.cls.orders)
+
+    @property
+    def uses_split(self) -> bool:
+        """Whether it takes a training and a validation batch (the search set split in two), else one."""
+        return self.data == "held-out"
 
 
-def uses_split(mode: str) -> bool:
-    """Whether optimizer ``mode`` takes a training and a validation batch (else one batch)."""
-    return OPTIMIZERS[mode].uses_split
+OPTIMIZERS: dict[str, OptimizerSpec] = {}
 
 
-def make_optimizer(mode: str, model: Supernet, epochs: int, order: int = 1,
-                   hyper: Hyperparameters = RECIPE, mixin: type | None = None) -> Optimizer:
-    """The optimizer ``mode`` (``OPTIMIZERS``; bilevel of ``order`` 1 or 2) with ``hyper``;
-    ``mixin``, a class put before it (``together.SeedsTogether``: k seeds as one)."""
-    cls = OPTIMIZERS[one_of("mode", mode, MODES)]
-    kind = cls if mixin is None else type(f"{cls.__name__}{mixin.__name__}", (mixin, cls), {})
-    return kind(model, epochs, order, hyper) if cls is BiLevel else kind(model, epochs, hyper)
+def register_optimizer(spec: OptimizerSpec) -> OptimizerSpec:
+    """Add ``spec`` to ``OPTIMIZERS`` under its name (a name taken is refused)."""
+    if spec.name in OPTIMIZERS:
+        raise ValueError(f"optimizer: {spec.name!r} is already registered")
+    OPTIMIZERS[spec.name] = spec
+    return spec
+
+
+def get_optimizer(name: str) -> OptimizerSpec:
+    """The registered optimizer ``name``."""
+    return OPTIMIZERS[one_of("optimizer", name, tuple(OPTIMIZERS))]
+
+
+register_optimizer(OptimizerSpec("single", SingleLevel, "same", "together", "single-level (Single-DARTS)",
+                                 "#1565c0"))
+register_optimizer(OptimizerSpec("alternating", Alternating, "same", "in turn",
+                                 "same batch, in turn (alternating)", "#00838f"))
+register_optimizer(OptimizerSpec("split_joint", SplitJoint, "held-out", "together",
+                                 "held-out batch, together (split_joint)", "#5d4037"))
+register_optimizer(OptimizerSpec("bilevel1", BiLevel, "held-out", "in turn", "bi-level, 1st order (DARTS-V1)",
+                                 "#6a1b9a"))
+register_optimizer(OptimizerSpec("bilevel2", BiLevel, "held-out", "in turn", "bi-level, 2nd order (DARTS-V2)",
+                                 "#c2185b", order=2))
+
+
+def make_optimizer(name: str, model: Supernet, epochs: int, hyper: Hyperparameters = RECIPE,
+                   mixin: type | None = None) -> Optimizer:
+    """The registered optimizer ``name`` (``OPTIMIZERS``) on ``model``, with ``hyper``; ``mixin``, a
+    class put before its own (``run/together.py``'s ``SeedsTogether``: k seeds as one)."""
+    spec = get_optimizer(name)
+    cls = spec.cls if mixin is None else type(f"{spec.cls.__name__}{mixin.__name__}", (mixin, spec.cls), {})
+    return cls(model, epochs, hyper, spec.order)

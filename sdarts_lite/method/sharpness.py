@@ -49,7 +49,7 @@ from ..base.guards import one_of
 from ..data.batches import Batch, Batches
 from ..data.images import ImageData
 
-EXACT_LIMIT = 64     # up to this many alphas the exact Hessian can be asked for; more: Lanczos only
+EXACT_ALPHAS = 64     # up to this many alphas the exact Hessian can be asked for; more: Lanczos only
 KRYLOV = 3           # Lanczos vectors: the fewest products, warm-started, of 2 to 8 (README)
 TOL = 1e-2           # ARPACK stops when the Ritz residual is within 1% of the value: lambda_max is then
                      # within 1% of the exact one (measured: within 3e-4), in 4-7 products, not 5-14 at 1e-4
@@ -125,7 +125,7 @@ def lanczos_top(hvp: Callable[[torch.Tensor], torch.Tensor], n: int, start: np.n
 
 class Sharpness:
     """lambda_max of the held-out loss's Hessian in alpha, on the same fixed batches at every call:
-    with ``spectrum`` (and up to ``EXACT_LIMIT`` alphas) from the exact Hessian with every
+    with ``spectrum`` (and up to ``EXACT_ALPHAS`` alphas) from the exact Hessian with every
     eigenvalue; else by Lanczos at the first call, and at each later call one power step
     (``method="power"``) or Lanczos again (``"lanczos"``), started from the last call's eigenvector."""
 
@@ -144,7 +144,7 @@ class Sharpness:
         model.train()
         try:
             n = sum(a.numel() for a in model.arch_parameters())
-            if self.spectrum and n <= EXACT_LIMIT:
+            if self.spectrum and n <= EXACT_ALPHAS:
                 eigenvalues = torch.linalg.eigvalsh(exact_hessian(model, self.batches).double().cpu())
                 self.products = n
                 return float(eigenvalues[-1]), eigenvalues.tolist()

@@ -9,17 +9,12 @@ and a cell's edge say the same thing.  Optimizers take the blues and purples, wh
 
 from __future__ import annotations
 
-# name -> (readable name, colour): the optimizers (optimizers.STUDY_MODES) and a study's groups
-# (study.py: single-level under budget "steps" or "epochs").
-OPTIMIZERS = {
-    "single": ("single-level (Single-DARTS)", "#1565c0"),
-    "single-steps": ("single-level (Single-DARTS)", "#1565c0"),  # as many steps as bi-level
-    "single-epochs": ("single-level, bi-level's epochs", "#64b5f6"),
-    "bilevel1": ("bi-level, 1st order (DARTS-V1)", "#6a1b9a"),
-    "bilevel2": ("bi-level, 2nd order (DARTS-V2)", "#c2185b"),
-    "alternating": ("same batch, in turn (alternating)", "#00838f"),
-    "split_joint": ("held-out batch, together (split_joint)", "#5d4037"),
-}
+from ..method.optimizers import OPTIMIZERS
+
+# Each optimizer's readable name and colour are declared with it (OPTIMIZERS); a study's group
+# "<optimizer>-steps" (as many steps as bi-level: study.py) takes its optimizer's; name -> (readable
+# name, colour) of the groups that differ:
+GROUPS = {"single-epochs": ("single-level, bi-level's epochs", "#64b5f6")}
 # names notebooks and the README's figures give their runs
 ALIASES = {"single-level": "single", "bi-level": "bilevel1", "bi-level (1st order)": "bilevel1"}
 RELAXATIONS = {"softmax": ("softmax (DARTS)", "#37474f"), "sigmoid": ("sigmoid (FairDARTS)", "#f9a825")}
@@ -40,16 +35,22 @@ NB201_ALL_SKIP = 54.30
 NB201_RANDOM = {False: (87.06, 87.62, 90.75, 92.19), True: (89.45, 88.42, 91.39, 92.63)}  # by exclude_none
 
 
+def named(name: str) -> tuple[str, str] | None:
+    """(readable name, colour) of an optimizer, study group or relaxation, or None."""
+    if spec := OPTIMIZERS.get(name.removesuffix("-steps")):
+        return spec.label, spec.colour
+    return GROUPS.get(name) or RELAXATIONS.get(name)
+
+
 def label(name: str) -> str:
-    """The readable name of an optimizer or study group (the name itself if it is neither)."""
-    if name in ALIASES:
-        return name
-    return OPTIMIZERS.get(name, RELAXATIONS.get(name, (name,)))[0]
+    """The readable name of an optimizer, study group or relaxation (the name itself otherwise)."""
+    known = None if name in ALIASES else named(name)
+    return known[0] if known else name
 
 
 def colour(name: str, k: int = 0) -> str:
     """The colour of an optimizer, study group or relaxation; the ``k``-th of ``OTHERS`` otherwise."""
-    known = OPTIMIZERS.get(ALIASES.get(name, name)) or RELAXATIONS.get(name)
+    known = named(ALIASES.get(name, name))
     return known[1] if known else OTHERS[k % len(OTHERS)]
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ..base.files import write_atomically
-from .config import SearchConfig, saved_settings
+from .config import SearchConfig, config_differences
 from .history import History
 
 if TYPE_CHECKING:  # for annotations only
@@ -81,12 +81,3 @@ def resume_from(out: Path | None, config: SearchConfig, model: Supernet, opt: Op
         raise ValueError("resume: needs out=, the folder that holds checkpoint.pt")
     if (out / "checkpoint.pt").exists():
         load_checkpoint(out / "checkpoint.pt", config, model, opt, generator, history)
-
-
-def config_differences(saved: dict, config: SearchConfig) -> str:
-    """The settings in which a saved configuration (``asdict`` of one, as JSON reads it back) differs
-    from ``config``, or ''."""
-    saved = saved_settings(saved)
-    plain = lambda v: list(v) if isinstance(v, tuple) else v  # JSON turns tuples into lists
-    return ", ".join(f"{k}={saved.get(k)!r} (now {v!r})" for k, v in config.settings().items()
-                     if plain(saved.get(k)) != plain(v))

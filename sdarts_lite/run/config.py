@@ -15,8 +15,8 @@ from ..base.guards import non_negative_int, one_of, positive_int, seed_value
 from ..data.images import DATASETS, check_batch_size, check_image_size, check_subset_size
 from ..method.hyperparameters import Hyperparameters
 from ..method.mixing import ACTIVATIONS
-from ..method.optimizers import MODES, ORDERS, uses_split
-from ..method.sharpness import EXACT_LIMIT, METHODS
+from ..method.optimizers import OPTIMIZERS, get_optimizer
+from ..method.sharpness import EXACT_ALPHAS, METHODS
 from ..method.spaces import REGISTRY, get_space
 
 BUDGETS = ("epochs", "steps")
@@ -28,9 +28,10 @@ class SearchConfig:
     """Everything that decides a search, checked when made.  Defaults: the NAS-Bench-201 DARTS recipe."""
 
     space: str = "nb201"          # the search space (spaces/)
-    mode: str = "single"          # "single" (Single-DARTS), "bilevel" (DARTS), or the corners between:
-                                  # "alternating" (same batch, in turn), "split_joint" (held-out, together)
-    order: int = 1                # bilevel only: 1 first-order, 2 second-order (unrolled)
+    optimizer: str = "single"     # how w and alpha learn (method/optimizers.py): "single" (Single-DARTS),
+                                  # "bilevel1" / "bilevel2" (DARTS, 1st / 2nd order), or the corners
+                                  # between: "alternating" (same batch, in turn), "split_joint" (held-out,
+                                  # together)
     dataset: str = "cifar10"      # the images searched on (data/)
     image_size: int | None = None  # resize images to this side (None: the dataset's own; at least 4, at
                                    # most 4x the dataset's own; darts: a multiple of 4)
@@ -45,9 +46,9 @@ class SearchConfig:
     activation: str = "softmax"   # alpha -> mixing weights: "softmax" (DARTS) or "sigmoid"
     augment: int | None = None    # random shifts of up to so many pixels (None: the dataset's own,
                                   # CIFAR's pad-4 crop and flip; digits and shapes: none)
-    half_data: bool = False       # one-batch modes: learn from bi-level's training half alone, so that w
+    half_data: bool = False       # one-batch optimizers: learn from bi-level's training half alone, so that w
                                   # sees as many images as bi-level's w (the data factor's control)
-    budget: str = "epochs"        # one-batch modes: "epochs" (the whole search set per epoch) or "steps"
+    budget: str = "epochs"        # one-batch optimizers: "epochs" (the whole search set per epoch) or "steps"
                                   # (as many steps per epoch, of as many images, as bi-level takes)
     sharpness_every: int = 1      # lambda_max of the held-out loss's Hessian in alpha every so many
                                   # epochs (0: never; sharpness.py)
@@ -73,7 +74,7 @@ class SearchConfig:
 
     def validate(self) -> SearchConfig:
         """Refuse values no search can run with, naming the field."""
-        for name in ("space", "mode", "order", "dataset", "activation", "budget", "early_stop",
+        for name in ("space", "optimizer", "dataset", "activation", "budget", "early_stop",
                      "sharpness_spectrum", "sharpness_method", "derivation", "half_data"):
             one_of(name, getattr(self, name), choices(name))
         size = check_image_size(self.dataset, self.image_size)
@@ -91,12 +92,12 @@ class SearchConfig:
         non_negative_int("sharpness_every", self.sharpness_every)
         positive_int("sharpness_size", self.sharpness_size, minimum=2)
         space = get_space(self.space)
-        if self.sharpness_spectrum and space.num_alphas > EXACT_LIMIT:
-            raise ValueError(f"sharpness_spectrum: the exact Hessian takes at most {EXACT_LIMIT} alphas; "
+        if self.sharpness_spectrum and space.num_alphas > EXACT_ALPHAS:
+            raise ValueError(f"sharpness_spectrum: the exact Hessian takes at most {EXACT_ALPHAS} alphas; "
                              f"{self.space} has {space.num_alphas}")
-        if self.half_data and uses_split(self.mode):
-            raise ValueError(f"half_data: {self.mode} already learns w from one half and alpha from the "
-                             "other; half_data is for one-batch modes (single, alternating)")
+        if self.half_data and get_optimizer(self.optimizer).uses_split:
+            raise ValueError(f"half_data: {self.optimizer} already learns w from one half and alpha from the "
+                             "other; half_data is for one-batch optimizers (single, alternating)")
         if self.early_stop and self.sharpness_every != 1:
             raise ValueError(f"early_stop: needs lambda_max at every epoch (sharpness_every=1), got "
                              f"sharpness_every={self.sharpness_every}")
@@ -131,7 +132,7 @@ class SearchConfig:
 
 def choices(name: str) -> tuple | None:
     """The values a setting allows, where it allows a fixed set."""
-    return {"space": tuple(REGISTRY), "mode": MODES, "order": ORDERS, "dataset": DATASETS,
+    return {"space": tuple(REGISTRY), "optimizer": tuple(OPTIMIZERS), "dataset": DATASETS,
             "activation": ACTIVATIONS, "budget": BUDGETS, "early_stop": (True, False),
             "sharpness_spectrum": (True, False), "sharpness_method": METHODS, "derivation": DERIVATIONS,
             "half_data": (True, False)}.get(name)
@@ -145,9 +146,12 @@ def saved_settings(d: dict) -> dict:
     where the config does not say, what was done before the setting existed: lambda_max as before
     issue 25 (on the first batch, with the exact spectrum wherever it could be had), cells derived
     by the ``auto`` rule and from the whole search set (issue 34), lambda_max by Lanczos at every
-    measurement (issue 35)."""
+    measurement (issue 35), the optimizer named by a mode and an order (issue 36)."""
     flat = {**{k: v for k, v in d.items() if k != "hyper"}, **d.get("hyper", {})}
     flat = {RENAMED.get(k, k): v for k, v in flat.items()}
+    if "mode" in flat:  # histories before issue 36: a mode and an order, not one optimizer's name
+        mode, order = flat.pop("mode"), flat.pop("order", 1)
+        flat["optimizer"] = f"{mode}{order}" if mode == "bilevel" else mode
     if "sharpness_size" not in flat:
         flat["sharpness_size"] = flat.get("batch_size", SearchConfig.batch_size)
     flat.setdefault("derivation", "auto")  # histories before issue 34: the rule then
@@ -155,8 +159,17 @@ def saved_settings(d: dict) -> dict:
     flat.setdefault("sharpness_method", "lanczos")  # histories before issue 35: Lanczos at every measurement
     if "sharpness_spectrum" not in flat:
         space = get_space(flat.get("space", SearchConfig.space))
-        flat["sharpness_spectrum"] = space.num_alphas <= EXACT_LIMIT
+        flat["sharpness_spectrum"] = space.num_alphas <= EXACT_ALPHAS
     return flat
+
+
+def config_differences(saved: dict, config: SearchConfig) -> str:
+    """The settings in which a saved configuration (``asdict`` of one, as JSON reads it back) differs
+    from ``config``, or ''."""
+    saved = saved_settings(saved)
+    plain = lambda v: list(v) if isinstance(v, tuple) else v  # JSON turns tuples into lists
+    return ", ".join(f"{k}={saved.get(k)!r} (now {v!r})" for k, v in config.settings().items()
+                     if plain(saved.get(k)) != plain(v))
 
 
 HYPER = tuple(f.name for f in fields(Hyperparameters))

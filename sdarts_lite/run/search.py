@@ -22,7 +22,7 @@ from ..base.guards import one_of
 from ..base.seeding import seed_everything
 from ..data.batches import Batch, Batches
 from ..data.images import ImageData, load_dataset
-from ..method.optimizers import Optimizer, StepResult, make_optimizer
+from ..method.optimizers import Optimizer, StepResult, get_optimizer, make_optimizer
 from ..method.sharpness import ES_RATIO, Sharpness, early_stop_epoch, held_out_sample
 from ..method.supernet import Supernet, supernet
 from .checkpoint import resume_from, save_checkpoint
@@ -38,7 +38,7 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
            **overrides) -> History:
     """Run one architecture search and return its History.
 
-    ``config`` (or ``preset`` plus keyword overrides such as ``mode="bilevel", epochs=10``)
+    ``config`` (or ``preset`` plus keyword overrides such as ``optimizer="bilevel1", epochs=10``)
     says what to search; ``out`` is a folder for ``history.json`` and ``checkpoint.pt``;
     ``resume`` continues from that checkpoint (or starts afresh when none was written yet).
     ``callback(history)`` is called after every recorded step and epoch; returning True stops
@@ -54,10 +54,10 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
     seed_everything(config.seed)
     model = supernet(config.space, config.C, config.N, data.num_classes, data.in_channels, data.image_size,
                      config.activation).to(device)
-    opt = make_optimizer(config.mode, torch.compile(model) if compile else model, config.epochs, config.order,
+    opt = make_optimizer(config.optimizer, torch.compile(model) if compile else model, config.epochs,
                          config.hyper)
     gen = torch.Generator().manual_seed(config.seed)
-    streams = search_streams(data, config, opt.uses_split, gen)
+    streams = search_streams(data, config, gen)
     test = Batches(data.test_x, data.test_y, data, 256)
     history = History(config=json.loads(json.dumps(config.to_dict())))  # as JSON reads it back
     out = Path(out) if out is not None else None
@@ -67,7 +67,7 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
                           spectrum=config.sharpness_spectrum, method=config.sharpness_method)
     steps = history.steps_per_epoch = min(len(stream) for stream in streams)
     bar = tqdm(total=config.epochs * steps, initial=len(history.epochs) * steps, disable=not progress,
-               desc=config.mode + (str(config.order) if config.mode == "bilevel" else ""), unit="step",
+               desc=config.optimizer, unit="step",
                leave=True)
     started = time.perf_counter() - (history.epochs[-1].seconds if history.epochs else 0.0)
     try:
@@ -115,12 +115,12 @@ def search_data(config: SearchConfig) -> ImageData:
                         test_size=config.test_size)
 
 
-def search_streams(data: ImageData, config: SearchConfig, split: bool,
-                   generator: torch.Generator) -> list[Batches]:
+def search_streams(data: ImageData, config: SearchConfig, generator: torch.Generator) -> list[Batches]:
     """The seeded batch streams a search draws from, one per batch of a step: bi-level's two halves
     of the search set (w's, then alpha's), or single-level's one stream over all of it (budget
     ``steps``: as many batches per epoch as bi-level takes from a half; ``half_data``: over w's
     half alone)."""
+    split = get_optimizer(config.optimizer).uses_split
     shift = data.shift if config.augment is None else config.augment
     augment = dict(shift=shift, flip=data.flip and shift > 0)
     half = len(data.halves()[0][1])

@@ -39,11 +39,11 @@ from ..base.device import check_device
 from ..base.files import write_atomically
 from ..base.seeding import seed_everything
 from ..data.batches import Batches
-from ..method.optimizers import Optimizer, StepResult, make_optimizer
+from ..method.optimizers import Optimizer, StepResult, get_optimizer, make_optimizer
 from ..method.sharpness import Sharpness, held_out_sample
 from ..method.supernet import Supernet, supernet
-from .checkpoint import config_differences, resume_from, save_checkpoint
-from .config import SearchConfig
+from .checkpoint import resume_from, save_checkpoint
+from .config import SearchConfig, config_differences
 from .history import History
 from .search import check_finite, record_epoch, search_data, search_streams, step_batches
 
@@ -145,9 +145,9 @@ def check_together(configs: list[SearchConfig]) -> None:
                              f"{differ}")
     if len({c.seed for c in configs}) != len(configs):
         raise ValueError("seeds trained together: each seed once")
-    if first.mode == "bilevel" and first.order == 2:
-        raise ValueError("order: second-order bi-level is not trained together (its finite-difference step "
-                         "is one number for all weights); run it with search()")
+    if get_optimizer(first.optimizer).order == 2:
+        raise ValueError(f"optimizer: {first.optimizer}, of second order, is not trained together (its "
+                         "finite-difference step is one number for all weights); run it with search()")
     for name in ("early_stop", "log_every"):
         if getattr(first, name):
             raise ValueError(f"{name}: not covered by seeds trained together; run it with search()")
@@ -210,9 +210,9 @@ def one_seed(config: SearchConfig, out: Path, data, device, resume: bool) -> dic
     seed_everything(config.seed)
     model = supernet(config.space, config.C, config.N, data.num_classes, data.in_channels, data.image_size,
                      config.activation).to(device)
-    opt = make_optimizer(config.mode, model, config.epochs, config.order, config.hyper)
+    opt = make_optimizer(config.optimizer, model, config.epochs, config.hyper)
     gen = torch.Generator().manual_seed(config.seed)
-    streams = search_streams(data, config, opt.uses_split, gen)
+    streams = search_streams(data, config, gen)
     history = History(config=json.loads(json.dumps(config.to_dict())))
     if resume:
         resume_from(out, config, model, opt, gen, history)
@@ -223,7 +223,7 @@ def run_group(runs: list[dict], data, device, progress: bool) -> list[History]:
     """The epochs left to seeds that have all done as many, trained together."""
     config, k = runs[0]["config"], len(runs)
     stacked = StackedSupernet([run["model"] for run in runs])
-    opt = make_optimizer(config.mode, stacked, config.epochs, config.order, config.hyper, mixin=SeedsTogether)
+    opt = make_optimizer(config.optimizer, stacked, config.epochs, config.hyper, mixin=SeedsTogether)
     states = [run["opt"].state_dict() for run in runs]
     opt.load_state_dict({**states[0], "w": stack_states([s["w"] for s in states]),
                          "alpha": stack_states([s["alpha"] for s in states])})
@@ -236,7 +236,7 @@ def run_group(runs: list[dict], data, device, progress: bool) -> list[History]:
     steps = min(len(s) for s in runs[0]["streams"])
     for h in histories:
         h.steps_per_epoch = steps
-    seeds = f"{config.mode}{config.order if config.mode == 'bilevel' else ''} x{k}"
+    seeds = f"{config.optimizer} x{k}"
     bar = tqdm(total=config.epochs * steps, initial=done * steps, disable=not progress, desc=seeds,
                unit="step")
     started = time.perf_counter() - (histories[0].epochs[-1].seconds if done else 0.0)

@@ -1,7 +1,7 @@
 """No input ends in a traceback: property-based tests (Hypothesis) of the three ways in.
 
 - API: ``SearchConfig`` values across every field's range (zero, negative, tiny, odd, huge, NaN,
-  infinite, of the wrong type), every space, mode, order, dataset, activation and budget, and a
+  infinite, of the wrong type), every space, optimizer, dataset, activation and budget, and a
   device.  Each either runs a one-step search or raises a ValueError whose one line starts with
   the name of the setting (a field or ``device``).  The one other ending allowed is the
   documented stop of a search whose loss or alpha is no longer finite (FloatingPointError, naming
@@ -16,7 +16,7 @@ Most settings of an example take an ordinary value, and a few (often none) a val
 of their range or beyond, so that an example gets past validation often enough to reach the model.
 A huge value that is valid (``epochs=10**9``, ``C=10**6``) cannot be run in a test, so a valid
 configuration is checked in full (``validate``, as ``search`` does first) and then run as a
-*one-step copy* that keeps every field that could break a search (space, mode, order, dataset,
+*one-step copy* that keeps every field that could break a search (space, optimizer, dataset,
 activation, budget, augmentation, seed, learning rates, the image size modulo 4, a batch size
 beyond the data) and shrinks only the cost.  The search is stopped by its callback at its first
 step record (``log_every`` at least 1), the API's own way to stop a search.  CIFAR is a tiny set in
@@ -60,7 +60,7 @@ from sdarts_lite import (
     search,
 )
 from sdarts_lite.evaluation.retrain import train_from_scratch
-from sdarts_lite.method.optimizers import MODES, ORDERS
+from sdarts_lite.method.optimizers import OPTIMIZERS, get_optimizer
 from sdarts_lite.method.sharpness import METHODS
 from sdarts_lite.method.spaces.darts.genotypes import NODES
 from sdarts_lite.run.config import BUDGETS, DERIVATIONS, SETTINGS, build
@@ -129,8 +129,7 @@ def boolean(usually: bool) -> tuple:
 
 SETTINGS = {  # field -> (ordinary values, values at and beyond the edges)
     "space": choice(tuple(REGISTRY)),
-    "mode": choice(MODES),
-    "order": choice(ORDERS),
+    "optimizer": choice(tuple(OPTIMIZERS)),
     "dataset": choice(DATASETS),
     "image_size": (st.none() | st.sampled_from([4, 5, 8, 9, 12, 16]),
                    st.sampled_from([1, 2, 3, 5, 7, 9, 15, 17, 31, 32, 33, 47, 48, 49, 128, 129, 10**6])),
@@ -195,14 +194,15 @@ def one_step_copy(config: SearchConfig) -> SearchConfig:
     size = config.image_size if config.image_size is None or config.image_size <= 16 else \
         12 + config.image_size % 4
     half, whole = search_set(config.dataset, config.search_size)
-    holds = half if config.mode == "bilevel" or config.budget == "steps" or config.half_data else whole
+    split = get_optimizer(config.optimizer).uses_split
+    holds = half if split or config.budget == "steps" or config.half_data else whole
     batch = config.batch_size if config.batch_size > holds else min(config.batch_size, 16)
     shift = config.augment if config.augment is None or size is None else min(config.augment, size - 1)
     return replace(config, C=min(config.C, 2), N=min(config.N, 3 if darts else 2), image_size=size,
                    batch_size=batch, augment=shift, log_every=max(config.log_every, 1))
 
 
-ORDINARY = dict(space="nb201", mode="single", order=1, dataset="digits", image_size=None, search_size=None,
+ORDINARY = dict(space="nb201", optimizer="single", dataset="digits", image_size=None, search_size=None,
                 test_size=None, C=2, N=1, epochs=1,
                 batch_size=16, w_lr=0.025, w_lr_min=0.001, momentum=0.9, nesterov=True, w_weight_decay=5e-4,
                 grad_clip=5.0, arch_lr=3e-3, arch_betas=(0.5, 0.999), arch_weight_decay=1e-3,
@@ -230,9 +230,9 @@ ORDINARY = dict(space="nb201", mode="single", order=1, dataset="digits", image_s
 @example(drawn={**ORDINARY, "image_size": 17}, device=None)
 @example(drawn={**ORDINARY, "augment": 10**6}, device=None)
 @example(drawn={**ORDINARY, "budget": "steps", "batch_size": 720}, device=None)
-@example(drawn={**ORDINARY, "mode": "bilevel", "batch_size": 720}, device=None)
+@example(drawn={**ORDINARY, "optimizer": "bilevel1", "batch_size": 720}, device=None)
 @example(drawn=ORDINARY, device="")
-@example(drawn={**ORDINARY, "mode": "bilevel", "half_data": True}, device=None)
+@example(drawn={**ORDINARY, "optimizer": "bilevel1", "half_data": True}, device=None)
 @example(drawn={**ORDINARY, "half_data": True, "derivation": "without_none", "batch_size": 720}, device=None)
 @example(drawn={**ORDINARY, "image_size": 4, "batch_size": 1}, device=None)
 def test_a_search_runs_one_step_or_names_the_bad_setting(drawn, device):
@@ -345,8 +345,7 @@ SEARCH_FLAGS = {  # flag -> (ordinary values, values of its own beyond the edges
     "--batch-size": ([64, 256], ["720", "1439"]),
     "--N": ([1, 2, 3], []),
     "--image-size": ([5, 8, 12], ["3", "7", "33", "129"]),
-    "--mode": (MODES, ["trilevel"]),
-    "--order": (ORDERS, ["3"]),
+    "--optimizer": (tuple(OPTIMIZERS), ["trilevel", "bilevel"]),
     "--budget": (BUDGETS, ["minutes"]),
     "--arch-lr": ([1e-3, 3e-2], ["10", "1e308", "1e39"]),
     "--w-lr": ([0.01, 0.1], ["1e30", "-0.0"]),

@@ -1,15 +1,17 @@
 """Training a derived cell from scratch: the fields it reports, reproducibility, a cell that can
-learn against one that cannot, and cutout against a per-image reference."""
+learn against one that cannot, its settings (a ``TrainConfig`` or keywords, each checked when the
+config is made), and cutout against a per-image reference."""
 
 import dataclasses
 import json
+import math
 import os
 
 import pytest
 import torch
 
 from sdarts_lite import DARTS_V2, load_dataset
-from sdarts_lite.evaluation.retrain import TrainEpoch, TrainResult, cutout, train_from_scratch
+from sdarts_lite.evaluation.retrain import TrainConfig, TrainEpoch, TrainResult, cutout, train_from_scratch
 
 CONV = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 ALL_NONE = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"  # every cell outputs zeros
@@ -77,6 +79,44 @@ def test_options_are_checked(digits):
     for field, value in (("grad_clip", -5.0), ("lr", float("nan")), ("momentum", -0.9), ("epochs", 0)):
         with pytest.raises(ValueError, match=f"{field}: must be"):
             train_from_scratch(CONV, digits, **{"epochs": 1, **TINY, field: value})
+
+
+def test_a_config_and_keyword_settings_train_alike(digits):
+    by_config = train_from_scratch(CONV, digits, TrainConfig(epochs=1, C=4, depth=1, seed=3), progress=False)
+    by_keywords = train_from_scratch(CONV, digits, epochs=1, C=4, depth=1, seed=3, progress=False)
+    on_top = train_from_scratch(CONV, digits, TrainConfig(epochs=5, C=4, depth=1, seed=3), epochs=1,
+                                progress=False)
+    assert without_time(by_config) == without_time(by_keywords) == without_time(on_top)
+    recorded = by_config.settings  # the recipe filled in where the config said None
+    assert (recorded["lr"], recorded["weight_decay"], recorded["nesterov"]) == (0.1, 5e-4, True)
+    again = TrainConfig(**{f.name: recorded[f.name] for f in dataclasses.fields(TrainConfig)})
+    assert again == TrainConfig(epochs=1, C=4, depth=1, seed=3, lr=0.1, weight_decay=5e-4)
+
+
+BAD = [("dataset", "mnist"), ("epochs", 0), ("C", 2.5), ("depth", 0), ("batch_size", True), ("lr", 0.0),
+       ("momentum", -0.1), ("weight_decay", math.inf), ("grad_clip", math.nan), ("auxiliary", "yes"),
+       ("auxiliary_weight", -1.0), ("drop_path_prob", 1.0), ("cutout_length", 2.5), ("seed", 2**32)]
+
+
+def test_every_setting_has_a_bad_value_below():
+    assert [name for name, _ in BAD] == [f.name for f in dataclasses.fields(TrainConfig)]
+
+
+@pytest.mark.parametrize("field, value", BAD, ids=[name for name, _ in BAD])
+def test_a_bad_setting_is_refused_when_the_config_is_made_naming_it(field, value):
+    with pytest.raises(ValueError, match=f"^{field}: "):
+        TrainConfig(**{field: value})
+    with pytest.raises(ValueError, match=f"^{field}: "):
+        dataclasses.replace(TrainConfig(), **{field: value})
+    with pytest.raises(ValueError, match=f"^{field}: "):  # before any data is loaded or network built
+        train_from_scratch(CONV, None, **{field: value})
+
+
+def test_the_data_given_names_the_dataset(digits):
+    with pytest.raises(TypeError, match="dataset"):
+        train_from_scratch(CONV, "digits", dataset="shapes")
+    res = train_from_scratch(CONV, digits, TrainConfig(dataset="shapes"), epochs=1, **TINY)
+    assert res.dataset == res.settings["dataset"] == "digits"
 
 
 def test_an_interrupted_save_leaves_the_previous_result(tmp_path, monkeypatch):

@@ -9,8 +9,8 @@ import pytest
 from sdarts_lite import factor_figure
 from sdarts_lite.experiments.factors import (
     CONTROL_MODES,
+    CORNERS,
     FACTORS,
-    OPTIMIZERS,
     data_parts,
     data_parts_table,
     factor_study,
@@ -27,7 +27,7 @@ from sdarts_lite.pictures import palette
 def records(value, seeds=8):
     """One record per (optimizer, relaxation, seed) whose measure is ``value(levels, seed)``."""
     out = []
-    for mode, relaxation, seed in itertools.product(OPTIMIZERS, FACTORS["relaxation"], range(seeds)):
+    for mode, relaxation, seed in itertools.product(CORNERS, FACTORS["relaxation"], range(seeds)):
         lv = levels(mode, relaxation)
         out.append({"mode": mode, "levels": lv, "param_free_edges": value(lv, seed)})
     return out
@@ -38,7 +38,7 @@ def noise(seed):
 
 
 def test_the_design_is_balanced_two_levels_per_factor_eight_cells():
-    cells = {tuple(levels(m, r).values()) for m, r in itertools.product(OPTIMIZERS, FACTORS["relaxation"])}
+    cells = {tuple(levels(m, r).values()) for m, r in itertools.product(CORNERS, FACTORS["relaxation"])}
     assert len(cells) == 8 == 2 ** len(FACTORS)
 
 
@@ -69,7 +69,8 @@ def test_an_interaction_collapse_only_when_held_out_and_in_turn_is_found():
 
 
 def result_of(rs):
-    return {"preset": "fashion", "seeds": 8, "first_seed": 200, "factors": FACTORS, "optimizers": OPTIMIZERS,
+    return {"preset": "fashion", "seeds": 8, "first_seed": 200, "factors": FACTORS,
+            "optimizers": {m: tuple(levels(m, "softmax").values())[:2] for m in CORNERS},
             "seconds": 1.0, "runs": rs, "main_effects": main_effects(rs, ["param_free_edges"]),
             "interactions": interactions(rs, ["param_free_edges"])}
 
@@ -96,10 +97,10 @@ def test_the_tables_and_the_figure_show_the_cells_and_effects_built_in(tmp_path)
     assert "Reproduce with: `python -m sdarts_lite factors --x`" in md and table in md
     fig = factor_figure(result, "param_free_edges")
     cells = {t.name: sorted(zip(t.x, t.y)) for t in fig.data if t.xaxis == "x"}
-    named = {palette.label(m): m for m in OPTIMIZERS}  # the figure names optimizers as every figure does
+    named = {palette.label(m): m for m in CORNERS}  # the figure names optimizers as every figure does
     assert cells[palette.label("softmax")] == sorted([(palette.label(m), 6.0 if m == "bilevel1" else 1.0)
-                                                      for m in OPTIMIZERS] * 8)
-    assert cells[palette.label("sigmoid")] == sorted([(palette.label(m), 1.0) for m in OPTIMIZERS] * 8)
+                                                      for m in CORNERS] * 8)
+    assert cells[palette.label("sigmoid")] == sorted([(palette.label(m), 1.0) for m in CORNERS] * 8)
     assert set(named) == {x for trace in fig.data if trace.xaxis == "x" for x in trace.x}
     pooled = [t for t in fig.data if t.xaxis != "x"]
     assert [sorted(set(t.x)) for t in pooled] == [sorted(v) for v in FACTORS.values()]
@@ -117,11 +118,11 @@ def test_the_command_runs_the_whole_design_on_tiny_searches_and_reuses_it(tmp_pa
     assert result["command"] == "python -m sdarts_lite " + " ".join(args)
     assert len(result["runs"]) == 8
     assert {(r["mode"], r["levels"]["relaxation"]) for r in result["runs"]} == \
-        set(itertools.product(OPTIMIZERS, FACTORS["relaxation"]))
+        set(itertools.product(CORNERS, FACTORS["relaxation"]))
     assert set(result["main_effects"]) == set(FACTORS) and len(result["interactions"]) == 3
-    assert (tmp_path / "softmax" / "split_joint" / "seed0" / "history.json").is_file()
+    assert (tmp_path / "split_joint" / "seed0" / "history.json").is_file()
     history = json.loads((tmp_path / "sigmoid" / "alternating-steps" / "seed0" / "history.json").read_text())
-    assert history["config"]["activation"] == "sigmoid" and history["config"]["mode"] == "alternating"
+    assert history["config"]["activation"] == "sigmoid" and history["config"]["optimizer"] == "alternating"
     assert main([*args, "--summary", str(tmp_path / "again.json")]) == 0  # every run reused
     again = json.loads((tmp_path / "again.json").read_text())
     assert again["runs"] == result["runs"] and (tmp_path / "again.md").is_file()

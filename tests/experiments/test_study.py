@@ -55,8 +55,8 @@ def test_parallel_and_serial_studies_give_identical_results(tmp_path):
 
 def test_searches_side_by_side_equal_searches_one_after_another_on_one_thread(tmp_path):
     """``compare`` (and so ``make demo``) runs its two searches at once, one thread each."""
-    configs = {name: make_config("digits", mode=mode, C=4, N=1, epochs=2, seed=3)
-               for name, mode in (("single", "single"), ("bilevel", "bilevel"))}
+    configs = {name: make_config("digits", optimizer=mode, C=4, N=1, epochs=2, seed=3)
+               for name, mode in (("single", "single"), ("bilevel", "bilevel1"))}
     both = side_by_side({name: (c, tmp_path / name) for name, c in configs.items()}, progress=False)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -94,7 +94,8 @@ def test_a_rerun_skips_finished_runs_and_completes_the_rest(tmp_path):
 
 
 def test_lookup_adds_the_benchmark_accuracy_of_each_derived_cell(tmp_path, nb201_csv):
-    summary, _ = study(["single"], seeds=1, out=tmp_path, workers=1, progress=False, nb201=nb201_csv, **TINY)
+    summary, _ = study(["single"], seeds=1, out=tmp_path, workers=1, progress=False, nb201_table=nb201_csv,
+                       **TINY)
     run = summary["runs"]["single-epochs"][0]
     assert 0 < run["cifar10"] < 100
     assert summary["summary"]["single-epochs"]["cifar10"]["median"] == run["cifar10"]

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from sdarts_lite import make_config, search, study
-from sdarts_lite.frontends.widgets import SearchPanel, side_by_side
+from sdarts_lite.frontends.widgets import SearchPanel, panel_row
 from sdarts_lite.pictures.figures import LAMBDA_TITLE
 
 
@@ -97,7 +97,7 @@ def test_changing_the_edge_redraws_from_the_same_history():
     mean_y = list(panel.figure.data[0].y)
     panel.edge.value = 3
     assert list(panel.figure.data[0].y) != mean_y
-    assert len(side_by_side(panel, SearchPanel(preset="laptop", C=4, N=1)).children) == 2
+    assert len(panel_row(panel, SearchPanel(preset="laptop", C=4, N=1)).children) == 2
 
 
 def test_the_data_control_sets_the_presets_learning_rate_and_epochs():
@@ -113,7 +113,7 @@ def test_the_data_control_sets_the_presets_learning_rate_and_epochs():
 def test_panels_keep_their_runs_where_a_study_does_and_show_a_finished_one_at_once(tmp_path):
     """Notebooks share searches: a panel given ``runs`` writes study's folder layout, a study then finds
     the run finished (no search), and a second panel shows it without searching."""
-    settings = dict(preset="laptop", optimizer="bi-level, 1st order (DARTS-V1)", epochs=2, seed=7, C=4, N=1,
+    settings = dict(preset="laptop", optimizer="bilevel1", epochs=2, seed=7, C=4, N=1,
                     runs=tmp_path)
     first = SearchPanel(**settings)
     first.run()
@@ -140,13 +140,13 @@ def test_panels_keep_their_runs_where_a_study_does_and_show_a_finished_one_at_on
 def test_the_relaxation_control_runs_a_sigmoid_search_kept_apart_where_the_factor_study_keeps_it(tmp_path):
     """Sigmoid runs go to ``runs/sigmoid`` (the factor study's layout, found there finished); their
     plot leaves out ``none``, whose sigmoid weight never moves."""
-    settings = dict(preset="laptop", optimizer="same batch, in turn (alternating)", relaxation="sigmoid",
+    settings = dict(preset="laptop", optimizer="alternating", relaxation="sigmoid",
                     epochs=2, seed=3, C=4, N=1, runs=tmp_path)
     panel = SearchPanel(**settings)
     assert panel.relaxation.value == "sigmoid" and SearchPanel(preset="laptop").relaxation.value == "softmax"
     panel.run()
     h = panel.wait()
-    assert h.config["activation"] == "sigmoid" and h.config["mode"] == "alternating"
+    assert h.config["activation"] == "sigmoid" and h.config["optimizer"] == "alternating"
     assert (tmp_path / "sigmoid" / "alternating-steps" / "seed3" / "history.json").is_file()
     assert not (tmp_path / "alternating-steps").exists()
     names = {t.name for t in panel.figure.data}

@@ -70,7 +70,7 @@ def test_measuring_changes_nothing_in_the_model_or_the_search():
     assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())  # BN statistics put back
     assert all(p.grad is None for p in net.parameters())
     assert len(spectrum) == 30 and spectrum == sorted(spectrum) and lam == spectrum[-1]
-    small = dict(mode="bilevel", C=4, N=1, epochs=2, progress=False)
+    small = dict(optimizer="bilevel1", C=4, N=1, epochs=2, progress=False)
     measured, unmeasured = search(sharpness_every=1, **small), search(sharpness_every=0, **small)
     assert [r.alphas for r in measured.epochs] == [r.alphas for r in unmeasured.epochs]
     assert [r.valid_loss for r in measured.epochs] == [r.valid_loss for r in unmeasured.epochs]
@@ -93,7 +93,7 @@ def test_darts_es_stops_where_lambda_grew_too_fast_and_keeps_k_epochs_before(lam
 
 def test_an_early_stopped_search_keeps_the_cell_of_five_epochs_before_and_says_why(tmp_path):
     """Bi-level with a large alpha learning rate: lambda_max doubles within the first six epochs."""
-    settings = dict(mode="bilevel", C=4, N=1, epochs=12, arch_lr=0.03, early_stop=True, out=tmp_path)
+    settings = dict(optimizer="bilevel1", C=4, N=1, epochs=12, arch_lr=0.03, early_stop=True, out=tmp_path)
     h = search(progress=False, **settings)
     stop = h.early_stop
     assert stop["epoch"] == len(h.epochs) - 1 < 11 and stop["kept_epoch"] == stop["epoch"] - 5
@@ -147,8 +147,8 @@ def test_a_search_measures_on_its_first_sharpness_size_held_out_images_within_1_
     """Lanczos, warm-started from epoch to epoch, against the exact spectrum of the same searches
     (measuring changes nothing, so both see the same weights); the exact value recomputed from the
     final checkpoint on the held-out images taken by hand."""
-    settings = dict(preset="digits", mode="bilevel", C=4, N=1, epochs=4, sharpness_every=1, sharpness_size=96,
-                    batch_size=32, progress=False)
+    settings = dict(preset="digits", optimizer="bilevel1", C=4, N=1, epochs=4, sharpness_every=1,
+                    sharpness_size=96, batch_size=32, progress=False)
     exact = search(sharpness_spectrum=True, out=tmp_path, **settings)
     lanczos = search(sharpness_method="lanczos", **settings)
     assert all(len(r.eigenvalues) == 30 and r.eigenvalues[-1] == r.lambda_max for r in exact.epochs)

@@ -4,21 +4,20 @@ figures draw are the ones their sources give."""
 import numpy as np
 import pytest
 
-from sdarts_lite import REGISTRY, get_space, load_benchmark
-from sdarts_lite.frontends.widgets import OPTIMIZERS, RELAXATIONS
-from sdarts_lite.method.optimizers import STUDY_MODES
+from sdarts_lite import OPTIMIZERS, REGISTRY, get_space, load_benchmark
+from sdarts_lite.frontends.widgets import RELAXATIONS, SearchPanel
 from sdarts_lite.pictures import palette
 
 
 def test_every_optimizer_has_a_name_and_a_colour_of_its_own():
-    colours = {palette.colour(name) for name in STUDY_MODES}
-    assert len(colours) == len(STUDY_MODES)
-    assert all(palette.label(name) != name for name in STUDY_MODES)  # a readable name, not the key
+    colours = {palette.colour(name) for name in OPTIMIZERS}
+    assert len(colours) == len(OPTIMIZERS)
+    assert all(palette.label(name) != name for name in OPTIMIZERS)  # a readable name, not the key
     assert palette.colour("single-steps") == palette.colour("single")  # a study's group is its optimizer
 
 
 def test_no_colour_means_two_things():
-    optimizers = {palette.colour(n) for n in STUDY_MODES} | {palette.colour(r) for r in palette.RELAXATIONS}
+    optimizers = {palette.colour(n) for n in OPTIMIZERS} | {palette.colour(r) for r in palette.RELAXATIONS}
     ops = {c for space in REGISTRY.values() for c in space.colours.values()}
     kinds = {palette.PARAMETERISED, palette.PARAM_FREE, palette.NONE, palette.DEAD, palette.REFERENCE}
     assert not optimizers & ops and not optimizers & kinds
@@ -26,7 +25,7 @@ def test_no_colour_means_two_things():
 
 
 def test_widgets_name_optimizers_and_relaxations_as_figures_do():
-    assert OPTIMIZERS == {palette.label(name): name for name in STUDY_MODES}
+    assert SearchPanel().optimizer.options == tuple((palette.label(name), name) for name in OPTIMIZERS)
     assert set(RELAXATIONS.values()) == set(palette.RELAXATIONS)
 
 

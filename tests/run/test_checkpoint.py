@@ -17,7 +17,7 @@ from sdarts_lite import History, make_config, make_optimizer, search, supernet
 from sdarts_lite.run.checkpoint import load_checkpoint, save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
-ARGS = ["search", "--mode", "bilevel", "--epochs", "4", "--C", "4", "--N", "1", "--seed", "11",
+ARGS = ["search", "--optimizer", "bilevel1", "--epochs", "4", "--C", "4", "--N", "1", "--seed", "11",
         "--log-every", "3", "--quiet"]
 
 
@@ -128,7 +128,7 @@ def test_a_study_killed_mid_epoch_reruns_to_the_histories_and_summary_of_an_unin
 
 
 def test_resume_in_process_continues_to_the_same_end(tmp_path):
-    small = dict(mode="single", C=4, N=1, seed=2, progress=False)
+    small = dict(optimizer="single", C=4, N=1, seed=2, progress=False)
     whole = search(epochs=3, **small)
     first = search(epochs=3, out=tmp_path, callback=lambda h: len(h.epochs) == 1, **small)
     assert first.stopped and len(first.epochs) == 1

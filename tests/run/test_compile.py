@@ -42,13 +42,13 @@ def one_step(mode: str, compiled: bool = False, double: bool = False):
     """One optimizer step from fixed weights on fixed batches: (result, gradients of w and alpha)."""
     torch.manual_seed(0)
     model = supernet("nb201", 4, 1, 10, 1, 8)
-    count = 2 if mode == "bilevel" else 1
+    count = 2 if mode == "bilevel1" else 1
     batches = [(torch.randn(64, 1, 8, 8), torch.randint(0, 10, (64,))) for _ in range(count)]
     if double:
         model = copy.deepcopy(model).double()
         batches = [(x.double(), y) for x, y in batches]
-    config = make_config("digits", mode=mode)
-    opt = make_optimizer(mode, torch.compile(model) if compiled else model, 1, 1, config.hyper)
+    config = make_config("digits", optimizer=mode)
+    opt = make_optimizer(mode, torch.compile(model) if compiled else model, 1, config.hyper)
     result = opt.step(*batches)
     # p.grad holds what updated p: w's gradient (clipped as SGD took it) and alpha's
     return result, [p.grad.double() for p in opt.weights], [p.grad.double() for p in opt.alphas]
@@ -59,7 +59,7 @@ def relative_error(grads: list[torch.Tensor], exact: list[torch.Tensor]) -> floa
     return float((flat - truth).norm() / truth.norm())
 
 
-@pytest.mark.parametrize("mode", ["single", "bilevel"])
+@pytest.mark.parametrize("mode", ["single", "bilevel1"])
 def test_a_compiled_step_has_the_eager_loss_and_gradients(mode):
     torch._dynamo.reset()
     counters.clear()
@@ -79,12 +79,12 @@ def test_lambda_max_of_a_compiled_search_is_that_of_its_weights(tmp_path):
     """lambda_max is measured eagerly: the number a compiled search records is the one its
     weights give when measured again by an eager supernet on the same held-out sample (exactly, so
     that no warm start tells them apart)."""
-    history = search(mode="single", compile=True, out=tmp_path, sharpness_spectrum=True, **TINY)
-    config = make_config(**{k: v for k, v in TINY.items() if k != "progress"}, mode="single",
+    history = search(optimizer="single", compile=True, out=tmp_path, sharpness_spectrum=True, **TINY)
+    config = make_config(**{k: v for k, v in TINY.items() if k != "progress"}, optimizer="single",
                          sharpness_spectrum=True)
     data = load_dataset(config.dataset)
     model = supernet(config.space, config.C, config.N, data.num_classes, data.in_channels, data.image_size)
-    opt = make_optimizer(config.mode, model, config.epochs)
+    opt = make_optimizer(config.optimizer, model, config.epochs)
     load_checkpoint(tmp_path / "checkpoint.pt", config, model, opt, torch.Generator(),
                     History(config=history.config))
     held_out = held_out_sample(data, config.sharpness_size, config.batch_size)
@@ -104,10 +104,10 @@ def test_lambda_max_of_a_compiled_search_is_that_of_its_weights(tmp_path):
 DRIFT_BOUND = 0.5
 
 
-@pytest.mark.parametrize("mode", ["single", "bilevel"])
+@pytest.mark.parametrize("mode", ["single", "bilevel1"])
 def test_a_compiled_search_stays_within_the_measured_drift_of_the_eager_one(mode):
     quick = {**TINY, "sharpness_every": 0}  # lambda_max changes nothing in a search (test_curvature)
-    compiled, eager = search(mode=mode, compile=True, **quick), search(mode=mode, **quick)
+    compiled, eager = search(optimizer=mode, compile=True, **quick), search(optimizer=mode, **quick)
     start = np.full((6, 5), 0.2)
     assert np.abs(np.array(eager.epochs[-1].alphas) - start).max() > 1e-2  # alpha moved: a search
     for c, e in zip(compiled.epochs, eager.epochs):

@@ -61,7 +61,7 @@ def test_every_setting_has_a_flag_with_its_field_s_comment_as_help():
 
 def test_a_flag_left_out_keeps_the_preset_and_each_flag_given_sets_its_setting():
     assert command_line() == {}
-    given = {"space": "darts", "mode": "alternating", "order": 2, "dataset": "shapes", "image_size": 8,
+    given = {"space": "darts", "optimizer": "alternating", "dataset": "shapes", "image_size": 8,
              "search_size": 500, "test_size": 200, "C": 3, "N": 4, "epochs": 7, "batch_size": 16,
              "activation": "sigmoid", "augment": 1, "budget": "steps", "sharpness_every": 1,
              "sharpness_size": 100, "sharpness_spectrum": False, "sharpness_method": "lanczos",
@@ -88,7 +88,7 @@ def test_a_flag_left_out_keeps_the_preset_and_each_flag_given_sets_its_setting()
 def test_a_setting_with_choices_refuses_others_on_the_command_line(name, capsys):
     with pytest.raises(SystemExit):
         command_line("--" + name.replace("_", "-"), "nonsense")
-    assert "invalid" in capsys.readouterr().err  # "invalid choice", or "invalid int value" for order
+    assert "invalid" in capsys.readouterr().err  # "invalid choice"
 
 
 def test_the_hyperparameters_live_in_one_dataclass_with_their_defaults():
@@ -105,7 +105,7 @@ def test_a_history_written_before_the_restructure_is_read_with_its_settings(tmp_
     """Histories and checkpoints written before issue 23 hold the hyperparameters flat and the
     lambda_max period as ``curvature``: read back, they are the same config, so their runs are
     reused, not refused as "other settings"."""
-    from sdarts_lite.run.checkpoint import config_differences
+    from sdarts_lite.run.config import config_differences
 
     config = sl.make_config("fashion", seed=100, sharpness_every=5, sharpness_size=64,
                             sharpness_spectrum=True, sharpness_method="lanczos")

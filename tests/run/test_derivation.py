@@ -24,8 +24,8 @@ def test_the_rule_each_setting_names(space, activation, derivation, excluded):
 def test_unknown_rules_and_half_data_with_two_batches_are_refused():
     with pytest.raises(ValueError, match="derivation: unknown 'no_none'"):
         make_config("digits", derivation="no_none")
-    with pytest.raises(ValueError, match="half_data: bilevel already learns"):
-        make_config("digits", mode="bilevel", half_data=True)
+    with pytest.raises(ValueError, match="half_data: bilevel1 already learns"):
+        make_config("digits", optimizer="bilevel1", half_data=True)
 
 
 def test_without_none_no_epoch_s_cell_has_none_and_derived_again_agrees():
@@ -66,7 +66,7 @@ def test_darts_records_derive_again_to_the_search_s_cells():
 def test_half_data_streams_bi_level_s_training_half_alone():
     config = make_config("digits", half_data=True, budget="epochs")
     data = search_data(config)
-    (stream,) = search_streams(data, config, split=False, generator=torch.Generator().manual_seed(0))
+    (stream,) = search_streams(data, config, generator=torch.Generator().manual_seed(0))
     train_x, _ = data.halves()[0]
     assert torch.equal(stream.x, train_x) and len(stream.x) == len(data.search_x) // 2
     full = search(preset="digits", budget="epochs", **{**SMALL, "epochs": 1})

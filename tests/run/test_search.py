@@ -29,7 +29,7 @@ def run_cli(*args, cwd=ROOT, **env_vars):
 
 
 def test_search_records_every_epoch_and_saves_a_loadable_history(tmp_path):
-    h = search(mode="bilevel", order=1, log_every=5, out=tmp_path, progress=False, **SMALL)
+    h = search(optimizer="bilevel1", log_every=5, out=tmp_path, progress=False, **SMALL)
     assert [r.epoch for r in h.epochs] == [0, 1]
     for r in h.epochs:
         assert len(r.alphas) == 6 and all(len(row) == 5 for row in r.alphas)
@@ -46,18 +46,18 @@ def test_search_records_every_epoch_and_saves_a_loadable_history(tmp_path):
 
 
 def test_single_sees_the_whole_search_set_and_bilevel_half_of_it():
-    single = search(mode="single", progress=False, **SMALL)
-    bilevel = search(mode="bilevel", progress=False, log_every=1, **SMALL)
+    single = search(optimizer="single", progress=False, **SMALL)
+    bilevel = search(optimizer="bilevel1", progress=False, log_every=1, **SMALL)
     assert len([s for s in bilevel.steps if s.epoch == 0]) == 1438 // 2 // 64
-    single_steps = search(mode="single", progress=False, log_every=1, **SMALL).steps
+    single_steps = search(optimizer="single", progress=False, log_every=1, **SMALL).steps
     assert len([s for s in single_steps if s.epoch == 0]) == 1438 // 64
-    assert single.config["mode"] == "single" and bilevel.config["mode"] == "bilevel"
+    assert single.config["optimizer"] == "single" and bilevel.config["optimizer"] == "bilevel1"
 
 
 def test_a_step_budget_gives_single_level_as_many_steps_as_bilevel():
-    epochs = search(mode="single", budget="epochs", progress=False, **SMALL)
-    steps = search(mode="single", budget="steps", progress=False, **SMALL)
-    bilevel = search(mode="bilevel", budget="steps", progress=False, **SMALL)
+    epochs = search(optimizer="single", budget="epochs", progress=False, **SMALL)
+    steps = search(optimizer="single", budget="steps", progress=False, **SMALL)
+    bilevel = search(optimizer="bilevel1", budget="steps", progress=False, **SMALL)
     assert epochs.steps_per_epoch == 1438 // 64 and steps.steps_per_epoch == bilevel.steps_per_epoch == 11
     assert steps.config["budget"] == "steps" and epochs.config["budget"] == "epochs"
 
@@ -66,7 +66,7 @@ def test_every_epoch_records_alpha_s_signal_and_how_far_it_moved(tmp_path):
     """``alpha_step`` against the alphas saved in each epoch's checkpoint; single-level's alpha
     loss is its training loss (the same batches)."""
     saved = []
-    h = search(mode="single", out=tmp_path, progress=False, seed=5, arch_lr=0.05, augment=1,
+    h = search(optimizer="single", out=tmp_path, progress=False, seed=5, arch_lr=0.05, augment=1,
                callback=lambda hist: saved.append(torch.load(tmp_path / "checkpoint.pt", weights_only=False)
                                                    ["model"]["alphas"]), **SMALL)
     torch.manual_seed(5)
@@ -83,7 +83,7 @@ def test_every_epoch_records_alpha_s_signal_and_how_far_it_moved(tmp_path):
 def test_sigmoid_relaxation_records_independent_op_weights(space, size):
     """Sigmoid weights are each op's own: rows no longer sum to one, and the derived cell follows
     the per-edge argmax, as under softmax."""
-    h = search(space=space, activation="sigmoid", mode="single", arch_lr=0.05, progress=False, **size)
+    h = search(space=space, activation="sigmoid", optimizer="single", arch_lr=0.05, progress=False, **size)
     rows = h.epochs[-1].alphas
     assert all(0 < w < 1 for row in rows for w in row)
     assert max(abs(sum(row) - 1) for row in rows) > 0.5  # about 5 x 0.5 (or 8 x 0.5) per row
@@ -97,7 +97,7 @@ def test_sigmoid_relaxation_records_independent_op_weights(space, size):
 def test_under_the_sigmoid_none_learns_nothing_and_is_not_derived():
     """``none``'s output is zero whatever its weight: under the sigmoid (no softmax coupling it to
     the others) its alpha gets no gradient, so without weight decay its weight never moves."""
-    h = search(activation="sigmoid", mode="single", arch_lr=0.05, arch_weight_decay=0.0, progress=False,
+    h = search(activation="sigmoid", optimizer="single", arch_lr=0.05, arch_weight_decay=0.0, progress=False,
                **SMALL)
     none = NB201_OPS.index("none")
     first, last = ([row[none] for row in r.alphas] for r in (h.epochs[0], h.epochs[-1]))
@@ -109,21 +109,21 @@ def test_under_the_sigmoid_none_learns_nothing_and_is_not_derived():
 
 def test_callback_can_stop_a_search():
     seen = []
-    h = search(mode="single", progress=False, log_every=2,
+    h = search(optimizer="single", progress=False, log_every=2,
                callback=lambda hist: seen.append(1) or len(seen) >= 3, **SMALL)
     assert h.stopped and len(seen) == 3 and h.epochs == []
 
 
 def test_same_seed_same_history_in_process():
-    a = search(mode="single", seed=3, progress=False, **SMALL)
-    b = search(mode="single", seed=3, progress=False, **SMALL)
-    c = search(mode="single", seed=4, progress=False, **SMALL)
+    a = search(optimizer="single", seed=3, progress=False, **SMALL)
+    b = search(optimizer="single", seed=3, progress=False, **SMALL)
+    c = search(optimizer="single", seed=4, progress=False, **SMALL)
     assert [r.alphas for r in a.epochs] == [r.alphas for r in b.epochs]
     assert [r.alphas for r in a.epochs] != [r.alphas for r in c.epochs]
 
 
 def test_two_cli_runs_with_the_same_seed_write_identical_alphas(tmp_path):
-    args = ["search", "--mode", "bilevel", "--order", "2", "--epochs", "2", "--C", "4", "--N", "1",
+    args = ["search", "--optimizer", "bilevel2", "--epochs", "2", "--C", "4", "--N", "1",
             "--seed", "7", "--quiet"]
     for name in ("a", "b"):
         proc = run_cli(*args, "--out", str(tmp_path / name))
@@ -159,7 +159,8 @@ def test_cli_reports_bad_values_without_a_traceback(tmp_path):
 
 
 @pytest.mark.parametrize("overrides, field", [
-    (dict(mode="trilevel"), "mode"), (dict(order=3), "order"), (dict(space="darts2"), "space"),
+    (dict(optimizer="trilevel"), "optimizer"), (dict(mode="bilevel"), "mode"),
+    (dict(space="darts2"), "space"),
     (dict(epochs=0), "epochs"), (dict(batch_size=-4), "batch_size"), (dict(C=0), "C"),
     (dict(N=2.5), "N"), (dict(arch_lr=float("nan")), "arch_lr"), (dict(w_lr=-0.1), "w_lr"),
     (dict(w_lr=float("inf")), "w_lr"), (dict(bogus=1), "bogus"), (dict(activation="tanh"), "activation"),

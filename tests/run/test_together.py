@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from sdarts_lite import make_config, make_optimizer, search, supernet
+from sdarts_lite import get_optimizer, make_config, make_optimizer, search, supernet
 from sdarts_lite.experiments.study import study
 from sdarts_lite.run.together import SeedsTogether, StackedSupernet, commit_marker, recover, search_together
 
@@ -32,9 +32,9 @@ FLOAT32, FLOAT64 = (torch.float32, 1, 1e-5), (torch.float64, 3, 1e-10)
 
 
 @pytest.mark.parametrize("space, mode, dtype, steps, tolerance", [
-    *[("nb201", m, *precision) for m in ("single", "alternating", "split_joint", "bilevel")
+    *[("nb201", m, *precision) for m in ("single", "alternating", "split_joint", "bilevel1")
       for precision in (FLOAT32, FLOAT64)],
-    ("darts", "single", *FLOAT32), ("darts", "bilevel", *FLOAT32)])  # (darts in float64: a minute)
+    ("darts", "single", *FLOAT32), ("darts", "bilevel1", *FLOAT32)])  # (darts in float64: a minute)
 def test_each_seeds_first_steps_equal_its_own_steps(space, mode, dtype, steps, tolerance):
     """Three seeds' supernets stacked, and each alone, take the same steps on the same batches: in
     float32 the first step, to float32's rounding; in float64 three, to float64's (in float32 Adam's
@@ -49,13 +49,13 @@ def test_each_seeds_first_steps_equal_its_own_steps(space, mode, dtype, steps, t
         models.append(supernet(space, C, N, 10, 1, size).to(dtype))
     alone = [copy.deepcopy(m) for m in models]
     stacked = StackedSupernet(models)
-    together = make_optimizer(mode, stacked, 10, 1, hyper, mixin=SeedsTogether)
-    each = [make_optimizer(mode, m, 10, 1, hyper) for m in alone]
+    together = make_optimizer(mode, stacked, 10, hyper, mixin=SeedsTogether)
+    each = [make_optimizer(mode, m, 10, hyper) for m in alone]
     g = torch.Generator().manual_seed(0)
     for _ in range(steps):
         batches = [(torch.randn(3, batch, 1, size, size, generator=g, dtype=dtype),
                     torch.randint(0, 10, (3, batch), generator=g))
-                   for _ in range(2 if each[0].uses_split else 1)]
+                   for _ in range(2 if get_optimizer(mode).uses_split else 1)]
         results = together.step(*batches)
         for i, (opt, model) in enumerate(zip(each, alone)):
             expected = opt.step(*[(x[i], y[i]) for x, y in batches])
@@ -68,12 +68,12 @@ def test_each_seeds_first_steps_equal_its_own_steps(space, mode, dtype, steps, t
     assert not torch.equal(stacked.params["stem.0.weight"][0], stacked.params["stem.0.weight"][1])
 
 
-@pytest.mark.parametrize("mode", ["single", "bilevel"])
+@pytest.mark.parametrize("mode", ["single", "bilevel1"])
 def test_a_search_together_writes_what_each_seed_s_own_search_writes(tmp_path, mode):
     """An epoch of three seeds together against each seed's own search: the same batches, records
     and checkpoint; the arithmetic is the last test's, so here float32's rounding, grown over the epoch's
     six steps by Adam, is let be up to a percent."""
-    configs = [make_config("digits", mode=mode, seed=seed, **FEW) for seed in (3, 4, 5)]
+    configs = [make_config("digits", optimizer=mode, seed=seed, **FEW) for seed in (3, 4, 5)]
     together = search_together(configs, [tmp_path / f"t{c.seed}" for c in configs], progress=False)
     for config, mine in zip(configs, together):
         alone = search(config, out=tmp_path / f"a{config.seed}", progress=False)
@@ -92,7 +92,7 @@ def test_a_search_together_writes_what_each_seed_s_own_search_writes(tmp_path, m
 def test_what_seeds_trained_together_do_not_cover_is_refused(tmp_path):
     base = dict(preset="digits", **FEW)
     cases = [([make_config(**base, seed=0), make_config(**{**base, "C": 2}, seed=1)], "C=2"),
-             ([make_config(**base, seed=0, mode="bilevel", order=2)], "order"),
+             ([make_config(**base, seed=0, optimizer="bilevel2")], "second order"),
              ([make_config(**base, seed=0, early_stop=True)], "early_stop"),
              ([make_config(**base, seed=0), make_config(**base, seed=0)], "each seed once")]
     for configs, match in cases:

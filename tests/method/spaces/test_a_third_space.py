@@ -124,9 +124,9 @@ def toy_space():
     REGISTRY.pop("toy")
 
 
-@pytest.mark.parametrize("mode", ["single", "bilevel"])
+@pytest.mark.parametrize("mode", ["single", "bilevel1"])
 def test_a_registered_toy_space_is_searched_for_an_epoch(toy_space, mode, tmp_path, one_thread):
-    h = sl.search(preset="digits", space="toy", mode=mode, C=4, N=1, epochs=1, sharpness_every=1,
+    h = sl.search(preset="digits", space="toy", optimizer=mode, C=4, N=1, epochs=1, sharpness_every=1,
                   sharpness_spectrum=True, out=tmp_path, progress=False)
     assert h.ops == list(OPS) and h.edges == [[0, 1]]
     assert len(h.epochs) == 1 and len(h.epochs[0].alphas) == 1 and len(h.epochs[0].alphas[0]) == 2
