@@ -48,7 +48,7 @@ def main() -> None:
         errors[name] = []
         for seed in args.seeds:
             power, exact = found[f"{name}/{seed}/power"], found[f"{name}/{seed}/exact"]
-            assert [r.alphas for r in power.epochs] == [r.alphas for r in exact.epochs], "not the same search"
+            assert [r.mixing for r in power.epochs] == [r.mixing for r in exact.epochs], "not the same search"
             for p, e in zip(power.epochs, exact.epochs):
                 errors[name].append((p.lambda_max - e.lambda_max) / e.lambda_max)
                 rows.append(dict(optimizer=name, seed=seed, epoch=p.epoch + 1, power=p.lambda_max,

@@ -49,7 +49,7 @@ def structure(value):
 
 
 def weights(history: dict) -> list[float]:
-    return [w for r in history["epochs"] + history["steps"] for row in r["alphas"] for w in row]
+    return [w for r in history["epochs"] + history["steps"] for row in r["mixing"] for w in row]
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +89,7 @@ def test_derived_operations_agree_wherever_the_margin_exceeds_the_noise(two_mach
     on near-tied edges the two runs may pick different operations, and the test does not ask."""
     a, b = two_machines
     decided = 0
-    for row_a, row_b in zip(a["epochs"][-1]["alphas"], b["epochs"][-1]["alphas"]):
+    for row_a, row_b in zip(a["epochs"][-1]["mixing"], b["epochs"][-1]["mixing"]):
         top, second = sorted(row_a, reverse=True)[:2]
         if top - second > 2 * WEIGHT_TOLERANCE:
             decided += 1

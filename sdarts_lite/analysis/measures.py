@@ -34,7 +34,7 @@ def measures(history: History, lookup=None) -> dict:
         "param_free_share_per_epoch": history.param_free_share(),
         "param_free_edges_per_epoch": history.param_free_edges(),
         "live_param_ops_per_epoch": history.live_param_ops(),
-        "weights": last.alphas,  # the last mixing weights: the cell derived again under another rule
+        "weights": last.mixing,  # the last mixing weights: the cell derived again under another rule
     }
     lambdas = [r.lambda_max for r in history.epochs]
     if any(lam is not None for lam in lambdas):  # the held-out sharpness, and what DARTS-ES keeps

@@ -38,14 +38,14 @@ def alpha_series(history: History, edge: int | None = None) -> tuple[list[float]
     ``edge=None`` averages all rows of alpha.  A ``"parameter-free"`` series sums the shares of
     the parameter-free operations (none, skip_connect, pools).
     """
-    records = [(r.epoch + 1, r.alphas) for r in history.epochs]
+    records = [(r.epoch + 1, r.mixing) for r in history.epochs]
     if history.steps:
-        records += [(s.epoch + s.step / history.steps_per_epoch, s.alphas) for s in history.steps]
+        records += [(s.epoch + s.step / history.steps_per_epoch, s.mixing) for s in history.steps]
         records.sort(key=lambda r: r[0])
     xs = [x for x, _ in records]
     series: dict[str, list[float]] = {op: [] for op in history.learned_ops}
-    for _, alphas in records:
-        rows = history.shares(alphas if edge is None else [alphas[edge]])
+    for _, mixing in records:
+        rows = history.shares(mixing if edge is None else [mixing[edge]])
         for k, op in enumerate(history.learned_ops):
             series[op].append(sum(row[k] for row in rows) / len(rows))
     series["parameter-free"] = [sum(series[op][t] for op in param_free_ops() if op in series)

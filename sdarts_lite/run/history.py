@@ -20,7 +20,7 @@ class StepRecord:
 
     epoch: int
     step: int
-    alphas: list[list[float]]
+    mixing: list[list[float]]  # the mixing weights, as EpochRecord's
 
 
 @dataclass
@@ -40,7 +40,7 @@ class EpochRecord:
     """
 
     epoch: int
-    alphas: list[list[float]]
+    mixing: list[list[float]]  # the mixing weights: alpha through the softmax (or sigmoid), not alpha
     train_loss: float
     train_acc: float
     valid_loss: float
@@ -84,8 +84,8 @@ class History:
     def __post_init__(self) -> None:
         if self.ops is None or self.edges is None:
             if "space" not in self.config:
-                raise ValueError("History: config['space'] must say which operations and edges the alphas "
-                                 "hold")
+                raise ValueError("History: config['space'] must say which operations and edges the mixing "
+                                 "weights hold")
             space = get_space(self.config["space"])
             ops, edges = space.ops, space.edges
             self.ops = list(ops) if self.ops is None else self.ops
@@ -98,17 +98,17 @@ class History:
         inert = inert_ops(self.config.get("activation", "softmax"))
         return [op for op in self.ops if op not in inert]
 
-    def shares(self, alphas: list[list[float]]) -> list[list[float]]:
+    def shares(self, mixing: list[list[float]]) -> list[list[float]]:
         """Each row of mixing weights as the shares of its ``learned_ops`` in their total: the
         softmax weights themselves, and under the sigmoid, whose rows do not sum to 1, the one
         reading that plots and measures share."""
         cols = [self.ops.index(op) for op in self.learned_ops]
-        return [[row[c] / sum(row[c] for c in cols) for c in cols] for row in alphas]
+        return [[row[c] / sum(row[c] for c in cols) for c in cols] for row in mixing]
 
     def param_free_share(self) -> list[float]:
         """Per epoch, the mean over edges of the share of the edge's weight on parameter-free
         operations (none, skip_connect, pools)."""
-        return [param_free_share(self.shares(r.alphas), self.learned_ops) for r in self.epochs]
+        return [param_free_share(self.shares(r.mixing), self.learned_ops) for r in self.epochs]
 
     def uniform_share(self) -> float:
         """The parameter-free share of uniform alpha, the mark each relaxation's share starts at:
@@ -119,7 +119,7 @@ class History:
         """Per epoch, the mean over edges of the largest share: 1/5 (1/8 for DARTS) while alpha is
         uniform under the softmax, 1 once every edge has decided.  Under the sigmoid several
         operations can all hold weights near 1, so it stays lower: compare it within a relaxation."""
-        return [sum(map(max, rows)) / len(rows) for rows in map(self.shares, (r.alphas for r in self.epochs))]
+        return [sum(map(max, rows)) / len(rows) for rows in map(self.shares, (r.mixing for r in self.epochs))]
 
     def lambda_max(self) -> tuple[list[int], list[float]]:
         """The epochs (1-based) where lambda_max was measured, and its values there."""
@@ -145,7 +145,7 @@ class History:
         derive = get_space(self.config["space"]).derive
         if derive is None:
             raise ValueError(f"History: the {self.config['space']} space cannot derive a cell from a record")
-        epochs = [replace(r, genotype=str(derive(torch.tensor(r.alphas, dtype=torch.float64), exclude_none)))
+        epochs = [replace(r, genotype=str(derive(torch.tensor(r.mixing, dtype=torch.float64), exclude_none)))
                   for r in self.epochs]
         kept = self.early_stop["kept_epoch"] if self.early_stop else -1
         config = {**self.config, "derivation": "without_none" if exclude_none else "with_none"}
@@ -158,9 +158,10 @@ class History:
 
     @classmethod
     def from_dict(cls, d: dict) -> History:
-        """The inverse of ``to_dict``."""
-        return cls(**{**d, "epochs": [EpochRecord(**r) for r in d["epochs"]],
-                        "steps": [StepRecord(**r) for r in d["steps"]]})
+        """The inverse of ``to_dict``; records written before issue 36 call the mixing weights ``alphas``."""
+        renamed = lambda r: {("mixing" if k == "alphas" else k): v for k, v in r.items()}  # noqa: E731
+        return cls(**{**d, "epochs": [EpochRecord(**renamed(r)) for r in d["epochs"]],
+                        "steps": [StepRecord(**renamed(r)) for r in d["steps"]]})
 
     def save(self, path: str | os.PathLike) -> None:
         """Write JSON atomically (a temporary file, then a rename)."""

@@ -162,7 +162,7 @@ def record_epoch(history: History, epoch: int, results: list[StepResult], alphas
     count, steps = sum(r.count for r in results), len(results)
     moved = math.sqrt(sum(float((a.detach() - b).square().sum()) for a, b in zip(opt.alphas, alphas_before)))
     history.epochs.append(EpochRecord(
-        epoch=epoch, alphas=model.edge_weights().tolist(),
+        epoch=epoch, mixing=model.edge_weights().tolist(),
         train_loss=sum(r.loss * r.count for r in results) / count,
         train_acc=100.0 * sum(r.correct for r in results) / count, valid_loss=valid[0], valid_acc=valid[1],
         genotype=str(model.genotype(config.exclude_none())), seconds=time.perf_counter() - started,

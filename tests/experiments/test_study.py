@@ -20,7 +20,7 @@ TINY = dict(C=4, N=1, epochs=2, budgets=["epochs"])
 
 
 def final_alphas(out, groups, seeds):
-    return {(g, s): json.loads((out / g / f"seed{s}" / "history.json").read_text())["epochs"][-1]["alphas"]
+    return {(g, s): json.loads((out / g / f"seed{s}" / "history.json").read_text())["epochs"][-1]["mixing"]
             for g in groups for s in seeds}
 
 
@@ -66,7 +66,7 @@ def test_searches_side_by_side_equal_searches_one_after_another_on_one_thread(tm
         torch.set_num_threads(threads)
     assert list(both) == ["single", "bilevel"]
     for name in configs:
-        assert [r.alphas for r in both[name].epochs] == [r.alphas for r in serial[name].epochs]
+        assert [r.mixing for r in both[name].epochs] == [r.mixing for r in serial[name].epochs]
         assert [r.train_loss for r in both[name].epochs] == [r.train_loss for r in serial[name].epochs]
         assert (tmp_path / name / "history.json").is_file()
 
@@ -216,7 +216,7 @@ def test_the_study_command_writes_the_lesson_s_targets_and_records_what_a_reanal
     summary = json.loads((tmp_path / "summary.json").read_text())
     for record in summary["runs"]["single-steps"]:
         again = History.load(tmp_path / "single-steps" / f"seed{record['seed']}" / "history.json")
-        assert record["weights"] == again.epochs[-1].alphas and record["exclude_none"] is False
+        assert record["weights"] == again.epochs[-1].mixing and record["exclude_none"] is False
         assert record["live_param_ops"] == live_param_ops(record["genotype"])
 
 

@@ -64,7 +64,7 @@ def test_it_is_searched_studied_and_named_as_the_others_are(toy_optimizer, tmp_p
                              C=2, N=1, sharpness_every=0, workers=1, out=tmp_path, progress=False)
     (h,) = runs["w_first-steps"]
     assert h.config["optimizer"] == "w_first" and h.epochs[0].alpha_step > 0
-    assert h.epochs[0].alphas != runs["single-steps"][0].epochs[0].alphas  # its own step, not single's
+    assert h.epochs[0].mixing != runs["single-steps"][0].epochs[0].mixing  # its own step, not single's
     assert palette.label("w_first-steps") == "same batch, w first (toy)"
     assert palette.colour("w_first") == "#283593"
     assert "same batch, w first (toy)" in {t.name for t in sl.study_figure(summary).data}

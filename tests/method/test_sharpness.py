@@ -72,7 +72,7 @@ def test_measuring_changes_nothing_in_the_model_or_the_search():
     assert len(spectrum) == 30 and spectrum == sorted(spectrum) and lam == spectrum[-1]
     small = dict(optimizer="bilevel1", C=4, N=1, epochs=2, progress=False)
     measured, unmeasured = search(sharpness_every=1, **small), search(sharpness_every=0, **small)
-    assert [r.alphas for r in measured.epochs] == [r.alphas for r in unmeasured.epochs]
+    assert [r.mixing for r in measured.epochs] == [r.mixing for r in unmeasured.epochs]
     assert [r.valid_loss for r in measured.epochs] == [r.valid_loss for r in unmeasured.epochs]
     assert all(r.lambda_max is not None for r in measured.epochs)
     assert all(r.lambda_max is None for r in unmeasured.epochs)

@@ -80,7 +80,7 @@ def test_sigmoid_weights_are_plotted_and_measured_as_shares_of_the_edge():
     h = history([0.2, 0.6])
     h.config["activation"] = "sigmoid"
     for r in h.epochs:  # none 0.5; the others 2w + 0.1, summing to 2.4: each share is (2w + 0.1) / 2.4
-        r.alphas = [[0.5] + [2 * w + 0.1 for w in row[1:]] for row in r.alphas]
+        r.mixing = [[0.5] + [2 * w + 0.1 for w in row[1:]] for row in r.mixing]
     _, series = alpha_series(h)
     assert "none" not in series and h.learned_ops == ["skip_connect", "nor_conv_1x1", "nor_conv_3x3",
                                                       "avg_pool_3x3"]

@@ -133,7 +133,7 @@ def test_resume_in_process_continues_to_the_same_end(tmp_path):
     first = search(epochs=3, out=tmp_path, callback=lambda h: len(h.epochs) == 1, **small)
     assert first.stopped and len(first.epochs) == 1
     rest = search(epochs=3, out=tmp_path, resume=True, **small)
-    assert [r.alphas for r in rest.epochs] == [r.alphas for r in whole.epochs]
+    assert [r.mixing for r in rest.epochs] == [r.mixing for r in whole.epochs]
     assert rest.genotype == whole.genotype
 
 

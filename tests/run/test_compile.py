@@ -109,10 +109,10 @@ def test_a_compiled_search_stays_within_the_measured_drift_of_the_eager_one(mode
     quick = {**TINY, "sharpness_every": 0}  # lambda_max changes nothing in a search (test_curvature)
     compiled, eager = search(optimizer=mode, compile=True, **quick), search(optimizer=mode, **quick)
     start = np.full((6, 5), 0.2)
-    assert np.abs(np.array(eager.epochs[-1].alphas) - start).max() > 1e-2  # alpha moved: a search
+    assert np.abs(np.array(eager.epochs[-1].mixing) - start).max() > 1e-2  # alpha moved: a search
     for c, e in zip(compiled.epochs, eager.epochs):
-        moved = np.abs(np.array(e.alphas) - start).mean()
-        apart = np.abs(np.array(c.alphas) - np.array(e.alphas)).mean()
+        moved = np.abs(np.array(e.mixing) - start).mean()
+        apart = np.abs(np.array(c.mixing) - np.array(e.mixing)).mean()
         assert apart < DRIFT_BOUND * moved  # rounding, not a different search
 
 

@@ -50,7 +50,7 @@ def test_a_record_with_none_ahead_loses_it_only_where_none_led():
     weights[4, NB201_OPS.index("none")] = 0.5
     weights[4, NB201_OPS.index("skip_connect")] = 0.35  # edge 4 (1->3): none, then skip
     history = search(preset="digits", seed=0, **{**SMALL, "epochs": 1})
-    history.epochs[0].alphas = weights.tolist()
+    history.epochs[0].mixing = weights.tolist()
     assert history.derived_again(False).genotype == \
         "|nor_conv_3x3~0|+|nor_conv_3x3~0|none~1|+|nor_conv_3x3~0|none~1|nor_conv_3x3~2|"
     assert history.derived_again(True).genotype == \

@@ -44,9 +44,9 @@ def record(kwargs: dict) -> dict:
     config = json.loads(json.dumps(sl.SearchConfig.from_dict(h.config).settings()))
     return {"config": config, "ops": h.ops, "edges": h.edges, "steps_per_epoch": h.steps_per_epoch,
             "genotype": h.genotype,
-            "epochs": [{"epoch": r.epoch, "alphas": r.alphas, "genotype": r.genotype,
+            "epochs": [{"epoch": r.epoch, "alphas": r.mixing, "genotype": r.genotype,
                         **{k: getattr(r, k) for k in LOSSES}} for r in h.epochs],
-            "steps": [{"epoch": s.epoch, "step": s.step, "alphas": s.alphas} for s in h.steps]}
+            "steps": [{"epoch": s.epoch, "step": s.step, "alphas": s.mixing} for s in h.steps]}
 
 
 def decided(alphas: list[list[float]], margin: float = 2 * TOLERANCE) -> bool:
@@ -93,3 +93,18 @@ if __name__ == "__main__" and sys.argv[1:] == ["--write"]:
     torch.set_num_threads(1)
     PINNED.write_text(json.dumps({name: record(kwargs) for name, kwargs in RUNS.items()}, indent=1) + "\n")
     print(f"wrote {PINNED}")
+
+
+def test_a_history_written_before_issue_36_reads_as_the_same_history(tmp_path, one_thread):
+    """Before the optimizer registry a history named a mode and an order, and called its records'
+    mixing weights ``alphas``: such a file reads as the history it describes."""
+    h = sl.search(preset="digits", optimizer="bilevel2", C=2, N=1, epochs=1, log_every=5, progress=False)
+    old = h.to_dict()
+    config = {k: v for k, v in old["config"].items() if k != "optimizer"}
+    old["config"] = {**config, "mode": "bilevel", "order": 2}
+    for r in old["epochs"] + old["steps"]:
+        r["alphas"] = r.pop("mixing")
+    (tmp_path / "history.json").write_text(json.dumps(old))
+    read = sl.History.load(tmp_path / "history.json")
+    assert read.epochs == h.epochs and read.steps == h.steps and h.steps
+    assert sl.SearchConfig.from_dict(read.config) == sl.SearchConfig.from_dict(h.config)

@@ -32,8 +32,8 @@ def test_search_records_every_epoch_and_saves_a_loadable_history(tmp_path):
     h = search(optimizer="bilevel1", log_every=5, out=tmp_path, progress=False, **SMALL)
     assert [r.epoch for r in h.epochs] == [0, 1]
     for r in h.epochs:
-        assert len(r.alphas) == 6 and all(len(row) == 5 for row in r.alphas)
-        assert all(abs(sum(row) - 1) < 1e-5 for row in r.alphas)
+        assert len(r.mixing) == 6 and all(len(row) == 5 for row in r.mixing)
+        assert all(abs(sum(row) - 1) < 1e-5 for row in r.mixing)
         assert 0 <= r.valid_acc <= 100 and r.train_loss > 0 and r.seconds > 0
         NB201Genotype.parse(r.genotype)
     assert h.genotype == h.epochs[-1].genotype
@@ -84,7 +84,7 @@ def test_sigmoid_relaxation_records_independent_op_weights(space, size):
     """Sigmoid weights are each op's own: rows no longer sum to one, and the derived cell follows
     the per-edge argmax, as under softmax."""
     h = search(space=space, activation="sigmoid", optimizer="single", arch_lr=0.05, progress=False, **size)
-    rows = h.epochs[-1].alphas
+    rows = h.epochs[-1].mixing
     assert all(0 < w < 1 for row in rows for w in row)
     assert max(abs(sum(row) - 1) for row in rows) > 0.5  # about 5 x 0.5 (or 8 x 0.5) per row
     if space == "nb201":  # none does not compete under the sigmoid (below)
@@ -100,9 +100,9 @@ def test_under_the_sigmoid_none_learns_nothing_and_is_not_derived():
     h = search(activation="sigmoid", optimizer="single", arch_lr=0.05, arch_weight_decay=0.0, progress=False,
                **SMALL)
     none = NB201_OPS.index("none")
-    first, last = ([row[none] for row in r.alphas] for r in (h.epochs[0], h.epochs[-1]))
+    first, last = ([row[none] for row in r.mixing] for r in (h.epochs[0], h.epochs[-1]))
     assert first == last
-    moved = max(abs(a - b) for r, s in zip(h.epochs[0].alphas, h.epochs[-1].alphas) for a, b in zip(r, s))
+    moved = max(abs(a - b) for r, s in zip(h.epochs[0].mixing, h.epochs[-1].mixing) for a, b in zip(r, s))
     assert moved > 0.01  # the other operations did learn
     assert "none" not in h.genotype and all("none" not in r.genotype for r in h.epochs)
 
@@ -118,8 +118,8 @@ def test_same_seed_same_history_in_process():
     a = search(optimizer="single", seed=3, progress=False, **SMALL)
     b = search(optimizer="single", seed=3, progress=False, **SMALL)
     c = search(optimizer="single", seed=4, progress=False, **SMALL)
-    assert [r.alphas for r in a.epochs] == [r.alphas for r in b.epochs]
-    assert [r.alphas for r in a.epochs] != [r.alphas for r in c.epochs]
+    assert [r.mixing for r in a.epochs] == [r.mixing for r in b.epochs]
+    assert [r.mixing for r in a.epochs] != [r.mixing for r in c.epochs]
 
 
 def test_two_cli_runs_with_the_same_seed_write_identical_alphas(tmp_path):
@@ -130,9 +130,9 @@ def test_two_cli_runs_with_the_same_seed_write_identical_alphas(tmp_path):
         assert proc.returncode == 0, proc.stderr
         assert "genotype: |" in proc.stdout
     a, b = (json.loads((tmp_path / n / "history.json").read_text()) for n in ("a", "b"))
-    assert [e["alphas"] for e in a["epochs"]] == [e["alphas"] for e in b["epochs"]]
+    assert [e["mixing"] for e in a["epochs"]] == [e["mixing"] for e in b["epochs"]]
     assert a["genotype"] == b["genotype"] and len(a["epochs"]) == 2
-    assert len(a["epochs"][0]["alphas"]) == 6 and len(a["epochs"][0]["alphas"][0]) == 5
+    assert len(a["epochs"][0]["mixing"]) == 6 and len(a["epochs"][0]["mixing"][0]) == 5
     assert (tmp_path / "a" / "checkpoint.pt").is_file()
 
 

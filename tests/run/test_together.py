@@ -78,7 +78,7 @@ def test_a_search_together_writes_what_each_seed_s_own_search_writes(tmp_path, m
     for config, mine in zip(configs, together):
         alone = search(config, out=tmp_path / f"a{config.seed}", progress=False)
         got, expected = mine.epochs[0], alone.epochs[0]
-        torch.testing.assert_close(torch.tensor(got.alphas), torch.tensor(expected.alphas), rtol=0, atol=1e-3)
+        torch.testing.assert_close(torch.tensor(got.mixing), torch.tensor(expected.mixing), rtol=0, atol=1e-3)
         for name in ("train_loss", "valid_loss", "alpha_loss", "alpha_grad_norm", "w_lr"):
             assert getattr(got, name) == pytest.approx(getattr(expected, name), rel=1e-2), name
         assert mine.steps_per_epoch == alone.steps_per_epoch and mine.config == alone.config

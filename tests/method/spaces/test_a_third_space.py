@@ -129,7 +129,7 @@ def test_a_registered_toy_space_is_searched_for_an_epoch(toy_space, mode, tmp_pa
     h = sl.search(preset="digits", space="toy", optimizer=mode, C=4, N=1, epochs=1, sharpness_every=1,
                   sharpness_spectrum=True, out=tmp_path, progress=False)
     assert h.ops == list(OPS) and h.edges == [[0, 1]]
-    assert len(h.epochs) == 1 and len(h.epochs[0].alphas) == 1 and len(h.epochs[0].alphas[0]) == 2
+    assert len(h.epochs) == 1 and len(h.epochs[0].mixing) == 1 and len(h.epochs[0].mixing[0]) == 2
     assert h.epochs[0].alpha_step > 0  # alpha moved
     assert h.epochs[0].lambda_max is not None and len(h.epochs[0].eigenvalues) == 2  # its 2x2 Hessian
     assert isinstance(sl.parse_genotype(h.genotype), ToyGenotype) and sl.space_of(h.genotype) is TOY
