@@ -23,7 +23,7 @@ This file is the public API: everything a notebook or a script needs, by one nam
 
 from . import exercises
 from .analysis.indicator import sharpness_indicator
-from .analysis.measures import summary_lines
+from .analysis.measures import derived_again, param_free_edges, param_free_share, summary_lines
 from .analysis.stats import permutation_test
 from .base.device import default_device
 from .data.batches import Batches
@@ -105,7 +105,8 @@ __all__ = [
     # searching, its record, many searches
     "search", "search_data", "search_together", "SearchConfig", "PRESETS", "make_config", "default_device",
     "evaluate",
-    "History", "EpochRecord", "StepRecord", "study", "StudyResult", "histories", "summary_lines", "sweep",
+    "History", "EpochRecord", "StepRecord", "param_free_edges", "param_free_share", "derived_again",
+    "study", "StudyResult", "histories", "summary_lines", "sweep",
     "factor_study", "FACTORS",
     "TARGETS", "ACCURACY_TARGETS", "target_rows", "permutation_test", "sharpness_indicator",
     # why collapse happens: the held-out loss's sharpness in alpha, and DARTS-ES

@@ -173,3 +173,9 @@ def test_the_walk_finds_an_import_two_steps_away_and_through_a_package_init(tmp_
     assert reach(tmp_path, "pkg.sub.shapes", package="pkg") == {"pkg.sub", "pkg.helpers", "pkg.model",
                                                                 "torch", "plotly"}
     assert reach(tmp_path, "pkg.helpers", package="pkg") == {"pkg.model", "torch", "plotly"}
+
+
+def test_a_history_is_a_plain_record_that_imports_no_space():
+    """What a record's cells measure is read through its space in analysis/measures.py."""
+    reached = reach(ROOT, "sdarts_lite.run.history")
+    assert not {m for m in reached if m.startswith("sdarts_lite.method.spaces")}, sorted(reached)

@@ -1,14 +1,79 @@
-"""What a study reports: per run, the measures of its last epoch and derived cell; per group of
-runs (an optimizer under a budget), their spread over seeds; and each group against bi-level,
-with a permutation test's p-value.  Plain dicts, written to ``summary.json``.
+"""What a study reports: a record's cells read through its space (the parameter-free edges and
+share, the operations that reach the output, the cells derived again under another rule); per run,
+the measures of its last epoch and derived cell; per group of runs (an optimizer under a budget),
+their spread over seeds; and each group against bi-level, with a permutation test's p-value.
+Plain dicts, written to ``summary.json``.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import torch
+
 from ..method.sharpness import early_stop_epoch
+from ..method.spaces import SearchSpace, get_space, live_param_ops, param_free_ops, parse_genotype
 from ..run.config import SearchConfig
 from ..run.history import History
 from .stats import STATISTICS, permutation_test, spread
+
+
+def space_of_record(history: History) -> SearchSpace:
+    """The space a record's config names (``config["space"]``)."""
+    if "space" not in history.config:
+        raise ValueError("History: config['space'] must say which space the record's cells are of")
+    return get_space(history.config["space"])
+
+
+def share_of_param_free(shares: list[list[float]], ops: list[str]) -> float:
+    """The mean over edges (rows of ``shares``, one column per operation of ``ops``, each row
+    summing to 1) of the share of the edge's weight on parameter-free operations."""
+    cols = [k for k, op in enumerate(ops) if op in param_free_ops()]
+    return sum(sum(row[c] for c in cols) for row in shares) / len(shares)
+
+
+def param_free_share(history: History) -> list[float]:
+    """Per epoch, the mean over edges of the share of the edge's weight on parameter-free
+    operations (none, skip_connect, pools)."""
+    return [share_of_param_free(history.shares(r.mixing), history.learned_ops) for r in history.epochs]
+
+
+def uniform_share(history: History) -> float:
+    """The parameter-free share of uniform alpha, the mark each relaxation's share starts at: 3/5
+    under the softmax on NAS-Bench-201, 2/4 under the sigmoid (``none`` not learned)."""
+    learned = history.learned_ops
+    return share_of_param_free([[1 / len(learned)] * len(learned)], learned)
+
+
+def num_edges(history: History) -> int:
+    """Edges of the derived cell(s): 6 for NAS-Bench-201, 16 for DARTS' normal and reduction cells."""
+    return parse_genotype(history.genotype).num_edges
+
+
+def param_free_edges(history: History) -> list[int]:
+    """Per epoch, how many edges of the derived cell carry a parameter-free operation."""
+    return [parse_genotype(r.genotype).num_param_free() for r in history.epochs]
+
+
+def reaching_output(history: History) -> list[int]:
+    """Per epoch, the derived cell's operations with parameters that reach its output
+    (``spaces.live_param_ops``): what the edge count hides when ``none`` cuts a node off."""
+    return [live_param_ops(r.genotype) for r in history.epochs]
+
+
+def derived_again(history: History, exclude_none: bool) -> History:
+    """The record with every epoch's cell derived again from its mixing weights under another rule
+    (``none`` kept from winning an edge or not): a reanalysis, with no new search."""
+    derive = space_of_record(history).derive
+    if derive is None:
+        raise ValueError(f"History: the {history.config['space']} space cannot derive a cell from a record")
+    epochs = [replace(r, genotype=str(derive(torch.tensor(r.mixing, dtype=torch.float64), exclude_none)))
+              for r in history.epochs]
+    stop = history.early_stop
+    kept = stop["kept_epoch"] if stop else -1
+    config = {**history.config, "derivation": "without_none" if exclude_none else "with_none"}
+    return replace(history, config=config, epochs=epochs, genotype=epochs[kept].genotype if epochs else "",
+                   early_stop=stop and {**stop, "genotype": epochs[kept].genotype})
 
 
 def measures(history: History, lookup=None) -> dict:
@@ -20,20 +85,20 @@ def measures(history: History, lookup=None) -> dict:
         "seed": history.config["seed"],
         "genotype": history.genotype,
         "exclude_none": SearchConfig.from_dict(history.config).exclude_none(),  # the rule it was derived by
-        "param_free_edges": history.param_free_edges()[-1],
-        "live_param_ops": history.live_param_ops()[-1],
-        "edges": history.num_edges(),
-        "param_free_share": history.param_free_share()[-1],
-        "share_above_uniform": history.param_free_share()[-1] - history.uniform_share(),
+        "param_free_edges": param_free_edges(history)[-1],
+        "live_param_ops": reaching_output(history)[-1],
+        "edges": num_edges(history),
+        "param_free_share": param_free_share(history)[-1],
+        "share_above_uniform": param_free_share(history)[-1] - uniform_share(history),
         "decisiveness": history.decisiveness()[-1],
         "valid_acc": last.valid_acc,
         "train_loss": last.train_loss,
         "alpha_loss": last.alpha_loss,
         "alpha_grad_norm": last.alpha_grad_norm,
         "seconds": last.seconds,
-        "param_free_share_per_epoch": history.param_free_share(),
-        "param_free_edges_per_epoch": history.param_free_edges(),
-        "live_param_ops_per_epoch": history.live_param_ops(),
+        "param_free_share_per_epoch": param_free_share(history),
+        "param_free_edges_per_epoch": param_free_edges(history),
+        "live_param_ops_per_epoch": reaching_output(history),
         "weights": last.mixing,  # the last mixing weights: the cell derived again under another rule
     }
     lambdas = [r.lambda_max for r in history.epochs]

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..analysis.measures import share_of_param_free
 from ..analysis.stats import permutation_test
 from ..method.hyperparameters import Hyperparameters
 from ..method.mixing import mixing_weights
@@ -23,7 +24,6 @@ from ..method.spaces.nb201.genotypes import EDGES, NB201_OPS, derive_genotype
 from ..method.spaces.nb201.ops import search_op
 from ..method.supernet import supernet
 from ..pictures.palette import chance_param_free_edges
-from ..run.history import param_free_share
 from .checking import Differs, call, exercise, number, same_values
 
 
@@ -145,12 +145,12 @@ def check_param_free_share(share) -> str:
         ops = get_space(space).ops
         alphas = 2 * torch.randn(len(get_space(space).edges), len(ops), generator=g)
         where = f"{space} alphas of shape {tuple(alphas.shape)} (input {k + 1} of 3)"
-        kit = param_free_share(mixing_weights(alphas.double()).tolist(), list(ops))
+        kit = share_of_param_free(mixing_weights(alphas.double()).tolist(), list(ops))
         mine = number(call(share, alphas.clone(), ops, where=where), f"your share on {where}")
         if abs(mine - kit) > 1e-5:
-            raise Differs(f"on {where}: yours is {mine:.4f}, the kit's param_free_share gives {kit:.4f} "
+            raise Differs(f"on {where}: yours is {mine:.4f}, the kit's share_of_param_free gives {kit:.4f} "
                           f"(the parameter-free operations of every space: {', '.join(param_free_ops())})")
-    return ("yours equals the kit's param_free_share (run/history.py) in both spaces: the weights, "
+    return ("yours equals the kit's share_of_param_free (analysis/measures.py) in both spaces: the weights, "
             "not the alphas, on " + ", ".join(param_free_ops()))
 
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from ..analysis.confirm import BILEVEL, SINGLE, confirm, confirm_table
-from ..analysis.measures import LABELS, summary_lines
+from ..analysis.measures import LABELS, num_edges, param_free_edges, summary_lines
 from ..data.images import DATASETS, load_dataset
 from ..evaluation.nb201_fetch import fetch_table
 from ..evaluation.nb201_table import ENV_VAR, find_table, load_benchmark
@@ -59,7 +59,7 @@ def run_compare(args) -> None:
                           f"single vs bi-level DARTS on {config['dataset']}, seed {config['seed']}, "
                           f"budget {config['budget']!r}")
     for label, h in histories.items():
-        print(f"{label:>20}: {h.genotype}  ({h.param_free_edges()[-1]}/{h.num_edges()} parameter-free edges)")
+        print(f"{label:>20}: {h.genotype}  ({param_free_edges(h)[-1]}/{num_edges(h)} parameter-free edges)")
     print(f"single-level budget: {config['budget']} ({histories['single'].steps_per_epoch} steps per epoch; "
           f"bi-level {histories['bilevel (1st order)'].steps_per_epoch})")
     print(f"wrote {report}")

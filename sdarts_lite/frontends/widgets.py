@@ -18,6 +18,7 @@ from pathlib import Path
 import ipywidgets as w
 import plotly.graph_objects as go
 
+from ..analysis.measures import num_edges, param_free_edges
 from ..base.device import check_device
 from ..experiments.study import finished, relaxation_folder, run_folder
 from ..method.optimizers import OPTIMIZERS
@@ -150,7 +151,7 @@ class SearchPanel(w.VBox):
             h = self.history
             ended = "stopped" if h.stopped else "done"
             where = f" (earlier, kept in {out})" if kept else ""
-            edges = f"{h.param_free_edges()[-1]} of {h.num_edges()}" if h.epochs else "-"
+            edges = f"{param_free_edges(h)[-1]} of {num_edges(h)}" if h.epochs else "-"
             self.status.value = (f"{ended} after {len(h.epochs)} epochs{where}: <code>{h.genotype}</code>, "
                                  f"{edges} edges parameter-free")
         except Exception as err:  # noqa: BLE001 - shown in the panel, the thread must not die silently

@@ -3,7 +3,7 @@ once, a dataset's images).
 
 Mixing weights are plotted as each operation's share of its edge's total weight
 (``History.shares``): the softmax weights themselves, and under the sigmoid relaxation, whose
-weights do not sum to 1, the same reading that ``History.param_free_share`` uses, without
+weights do not sum to 1, the same reading that ``measures.param_free_share`` uses, without
 ``none``, whose sigmoid weight never moves.
 """
 

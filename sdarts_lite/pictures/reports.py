@@ -9,7 +9,7 @@ import json
 import os
 from pathlib import Path
 
-from ..analysis.measures import LABELS
+from ..analysis.measures import LABELS, param_free_edges
 from ..run.history import History
 from .cell_drawings import show_cell
 from .figures import collapse_figure, compare_figure, diagnostics_figure
@@ -23,7 +23,7 @@ def write_report(histories: dict[str, History], path: str | os.PathLike, title: 
     for label, h in histories.items():
         last = h.epochs[-1] if h.epochs else None
         rows += (f"<tr><td>{html.escape(label)}</td><td><code>{html.escape(h.genotype)}</code></td>"
-                 f"<td>{h.param_free_edges()[-1] if last else '-'}</td>"
+                 f"<td>{param_free_edges(h)[-1] if last else '-'}</td>"
                  f"<td>{f'{last.valid_acc:.1f}%' if last else '-'}</td></tr>")
     rows_of_alpha = len(next(iter(histories.values())).edges)
     figures = ([compare_figure(histories), diagnostics_figure({k: [h] for k, h in histories.items()})]

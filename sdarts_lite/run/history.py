@@ -1,17 +1,16 @@
-"""What a search leaves behind: plain records, saved as JSON, read by plots and widgets."""
+"""What a search leaves behind: plain records, saved as JSON, read by plots and widgets.  A record
+holds its operations' and edges' names and imports no space: what its cells measure (parameter-free
+edges, operations reaching the output) is read through its space in ``analysis/measures.py``."""
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-import torch
 
 from ..base.files import write_atomically
 from ..method.mixing import inert_ops
-from ..method.spaces import get_space, live_param_ops, param_free_ops, parse_genotype
 
 
 @dataclass
@@ -55,41 +54,20 @@ class EpochRecord:
     eigenvalues: list[float] | None = None  # its whole Hessian spectrum, ascending (NAS-Bench-201)
 
 
-def param_free_share(shares: list[list[float]], ops: list[str]) -> float:
-    """The mean over edges (rows of ``shares``, one column per operation of ``ops``, each row
-    summing to 1) of the share of the edge's weight on parameter-free operations."""
-    cols = [k for k, op in enumerate(ops) if op in param_free_ops()]
-    return sum(sum(row[c] for c in cols) for row in shares) / len(shares)
-
-
 @dataclass
 class History:
     """The plain record of one search: its configuration, one EpochRecord per epoch, StepRecords
-    every ``log_every`` steps, the derived genotype; saved and loaded as JSON.
-
-    ``config["space"]`` names the space whose operations (the columns of alpha) and edges (its rows)
-    the record holds; ``ops`` and ``edges`` default to that space's.
-    """
+    every ``log_every`` steps, the derived genotype; saved and loaded as JSON."""
 
     config: dict
+    ops: list[str]          # the columns of the mixing weights: the space's operations
+    edges: list[list[int]]  # their rows: the space's edges, (from, to) nodes
     epochs: list[EpochRecord] = field(default_factory=list)
     steps: list[StepRecord] = field(default_factory=list)
     genotype: str = ""
     stopped: bool = False  # ended early by the caller (a Stop button), not by the epoch count
-    ops: list[str] | None = None
-    edges: list[list[int]] | None = None
     steps_per_epoch: int = 0  # places a StepRecord within its epoch
     early_stop: dict | None = None  # where DARTS-ES stopped, why, and the cell it kept
-
-    def __post_init__(self) -> None:
-        if self.ops is None or self.edges is None:
-            if "space" not in self.config:
-                raise ValueError("History: config['space'] must say which operations and edges the mixing "
-                                 "weights hold")
-            space = get_space(self.config["space"])
-            ops, edges = space.ops, space.edges
-            self.ops = list(ops) if self.ops is None else self.ops
-            self.edges = [list(e) for e in edges] if self.edges is None else self.edges
 
     @property
     def learned_ops(self) -> list[str]:
@@ -105,16 +83,6 @@ class History:
         cols = [self.ops.index(op) for op in self.learned_ops]
         return [[row[c] / sum(row[c] for c in cols) for c in cols] for row in mixing]
 
-    def param_free_share(self) -> list[float]:
-        """Per epoch, the mean over edges of the share of the edge's weight on parameter-free
-        operations (none, skip_connect, pools)."""
-        return [param_free_share(self.shares(r.mixing), self.learned_ops) for r in self.epochs]
-
-    def uniform_share(self) -> float:
-        """The parameter-free share of uniform alpha, the mark each relaxation's share starts at:
-        3/5 under the softmax on NAS-Bench-201, 2/4 under the sigmoid (``none`` not learned)."""
-        return param_free_share([[1 / len(self.learned_ops)] * len(self.learned_ops)], self.learned_ops)
-
     def decisiveness(self) -> list[float]:
         """Per epoch, the mean over edges of the largest share: 1/5 (1/8 for DARTS) while alpha is
         uniform under the softmax, 1 once every edge has decided.  Under the sigmoid several
@@ -125,32 +93,6 @@ class History:
         """The epochs (1-based) where lambda_max was measured, and its values there."""
         measured = [(r.epoch + 1, r.lambda_max) for r in self.epochs if r.lambda_max is not None]
         return [e for e, _ in measured], [v for _, v in measured]
-
-    def num_edges(self) -> int:
-        """Edges of the derived cell(s): 6 for NAS-Bench-201, 16 for DARTS' normal and reduction cells."""
-        return parse_genotype(self.genotype).num_edges
-
-    def param_free_edges(self) -> list[int]:
-        """Per epoch, how many edges of the derived cell carry a parameter-free operation."""
-        return [parse_genotype(r.genotype).num_param_free() for r in self.epochs]
-
-    def live_param_ops(self) -> list[int]:
-        """Per epoch, the derived cell's operations with parameters that reach its output
-        (``spaces.live_param_ops``): what the edge count hides when ``none`` cuts a node off."""
-        return [live_param_ops(r.genotype) for r in self.epochs]
-
-    def derived_again(self, exclude_none: bool) -> History:
-        """This record with every epoch's cell derived again from its mixing weights under another
-        rule (``none`` kept from winning an edge or not): a reanalysis, with no new search."""
-        derive = get_space(self.config["space"]).derive
-        if derive is None:
-            raise ValueError(f"History: the {self.config['space']} space cannot derive a cell from a record")
-        epochs = [replace(r, genotype=str(derive(torch.tensor(r.mixing, dtype=torch.float64), exclude_none)))
-                  for r in self.epochs]
-        kept = self.early_stop["kept_epoch"] if self.early_stop else -1
-        config = {**self.config, "derivation": "without_none" if exclude_none else "with_none"}
-        return replace(self, config=config, epochs=epochs, genotype=epochs[kept].genotype if epochs else "",
-                       early_stop=self.early_stop and {**self.early_stop, "genotype": epochs[kept].genotype})
 
     def to_dict(self) -> dict:
         """Plain lists and dicts, as written to ``history.json``."""

@@ -24,6 +24,7 @@ from ..data.batches import Batch, Batches
 from ..data.images import ImageData, load_dataset
 from ..method.optimizers import Optimizer, StepResult, get_optimizer, make_optimizer
 from ..method.sharpness import ES_RATIO, Sharpness, early_stop_epoch, held_out_sample
+from ..method.spaces import get_space
 from ..method.supernet import Supernet, supernet
 from .checkpoint import resume_from, save_checkpoint
 from .config import SearchConfig, build, make_config
@@ -59,7 +60,7 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
     gen = torch.Generator().manual_seed(config.seed)
     streams = search_streams(data, config, gen)
     test = Batches(data.test_x, data.test_y, data, 256)
-    history = History(config=json.loads(json.dumps(config.to_dict())))  # as JSON reads it back
+    history = new_history(config)
     out = Path(out) if out is not None else None
     if resume:
         resume_from(out, config, model, opt, gen, history)
@@ -113,6 +114,14 @@ def search_data(config: SearchConfig) -> ImageData:
     """The images a search with ``config`` learns from and is measured on."""
     return load_dataset(config.dataset, image_size=config.image_size, search_size=config.search_size,
                         test_size=config.test_size)
+
+
+def new_history(config: SearchConfig) -> History:
+    """An empty record of a search with ``config`` (as JSON reads it back), naming its space's
+    operations and edges."""
+    space = get_space(config.space)
+    return History(config=json.loads(json.dumps(config.to_dict())), ops=list(space.ops),
+                   edges=[list(e) for e in space.edges])
 
 
 def search_streams(data: ImageData, config: SearchConfig, generator: torch.Generator) -> list[Batches]:

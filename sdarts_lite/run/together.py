@@ -45,7 +45,7 @@ from ..method.supernet import Supernet, supernet
 from .checkpoint import resume_from, save_checkpoint
 from .config import SearchConfig, config_differences
 from .history import History
-from .search import check_finite, record_epoch, search_data, search_streams, step_batches
+from .search import check_finite, new_history, record_epoch, search_data, search_streams, step_batches
 
 
 class StackedSupernet:
@@ -213,7 +213,7 @@ def one_seed(config: SearchConfig, out: Path, data, device, resume: bool) -> dic
     opt = make_optimizer(config.optimizer, model, config.epochs, config.hyper)
     gen = torch.Generator().manual_seed(config.seed)
     streams = search_streams(data, config, gen)
-    history = History(config=json.loads(json.dumps(config.to_dict())))
+    history = new_history(config)
     if resume:
         resume_from(out, config, model, opt, gen, history)
     return dict(config=config, out=out, model=model, opt=opt, gen=gen, streams=streams, history=history)

@@ -6,6 +6,8 @@ import pytest
 
 from sdarts_lite import (
     DARTS_V2,
+    EDGES,
+    NB201_OPS,
     History,
     alpha_figure,
     cell_graph,
@@ -15,7 +17,7 @@ from sdarts_lite import (
     show_cell,
     study_figure,
 )
-from sdarts_lite.analysis.measures import measures
+from sdarts_lite.analysis.measures import measures, param_free_edges, param_free_share
 from sdarts_lite.pictures.cell_drawings import layout_program
 from sdarts_lite.pictures.figures import WEIGHT_AXIS, alpha_series
 from sdarts_lite.run.history import EpochRecord, StepRecord
@@ -33,15 +35,16 @@ def history(shares, lambdas=None):
         epochs.append(EpochRecord(e, [row] * 6, 1.0, 50.0, 1.0, 50.0, genotype, e + 1.0, 0.01,
                                   alpha_loss=1.0, alpha_grad_norm=0.1, alpha_step=0.01,
                                   lambda_max=lambdas[e] if lambdas else None))
-    return History(config={"mode": "single", "space": "nb201", "seed": 0}, epochs=epochs,
+    return History(config={"optimizer": "single", "space": "nb201", "seed": 0}, ops=list(NB201_OPS),
+                   edges=[list(e) for e in EDGES], epochs=epochs,
                    genotype=epochs[-1].genotype)
 
 
 def test_measures_and_collapse_figure_follow_the_alphas():
     h = history([0.2, 0.6, 0.9])
-    assert [round(s, 6) for s in h.param_free_share()] == [0.2, 0.6, 0.9]
+    assert [round(s, 6) for s in param_free_share(h)] == [0.2, 0.6, 0.9]
     assert [round(d, 6) for d in h.decisiveness()] == [0.8, 0.6, 0.9]  # the larger of share, 1 - share
-    assert h.param_free_edges() == [0, 6, 6]
+    assert param_free_edges(h) == [0, 6, 6]
     fig = collapse_figure({"a": [h, history([0.1, 0.1, 0.1])]})
     means = [t for t in fig.data if t.name and "mean" in t.name]
     assert [round(y, 6) for y in means[0].y] == [0.15, 0.35, 0.5]
@@ -85,7 +88,7 @@ def test_sigmoid_weights_are_plotted_and_measured_as_shares_of_the_edge():
     assert "none" not in series and h.learned_ops == ["skip_connect", "nor_conv_1x1", "nor_conv_3x3",
                                                       "avg_pool_3x3"]
     assert [round(y, 9) for y in series["skip_connect"]] == [round(0.5 / 2.4, 9), round(1.3 / 2.4, 9)]
-    assert [round(y, 9) for y in series["parameter-free"]] == [round(s, 9) for s in h.param_free_share()]
+    assert [round(y, 9) for y in series["parameter-free"]] == [round(s, 9) for s in param_free_share(h)]
     # skip_connect, avg_pool_3x3: (2w + 0.1 + 0.1) / 2.4
     assert [round(y, 9) for y in series["parameter-free"]] == [round(0.6 / 2.4, 9), round(1.4 / 2.4, 9)]
     assert [round(d, 9) for d in h.decisiveness()] == [round(1.7 / 2.4, 9), round(1.3 / 2.4, 9)]
@@ -93,7 +96,7 @@ def test_sigmoid_weights_are_plotted_and_measured_as_shares_of_the_edge():
     assert title == WEIGHT_AXIS and "share" in title and "softmax" not in title
     h.config["activation"] = "softmax"  # under the softmax none is read like any operation
     assert "none" in alpha_series(h)[1]
-    assert round(h.param_free_share()[0], 9) == round((0.5 + 0.5 + 0.1) / 2.9, 9)
+    assert round(param_free_share(h)[0], 9) == round((0.5 + 0.5 + 0.1) / 2.9, 9)
 
 
 def test_study_figure_under_the_rule_without_none_has_its_references_and_a_live_panel():

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from sdarts_lite import History, make_config, make_optimizer, search, supernet
+from sdarts_lite import make_config, make_optimizer, search, supernet
 from sdarts_lite.run.checkpoint import load_checkpoint, save_checkpoint
+from sdarts_lite.run.search import new_history
 
 ROOT = Path(__file__).resolve().parents[2]
 ARGS = ["search", "--optimizer", "bilevel1", "--epochs", "4", "--C", "4", "--N", "1", "--seed", "11",
@@ -150,10 +151,10 @@ def test_an_interrupted_checkpoint_write_leaves_the_previous_one_loadable(tmp_pa
     model = supernet("nb201", 4, 1, 10, 1)
     opt = make_optimizer("single", model, 2)
     with pytest.raises(KeyboardInterrupt):
-        save_checkpoint(path, config, model, opt, torch.Generator(), History(config={"space": "nb201"}))
+        save_checkpoint(path, config, model, opt, torch.Generator(), new_history(config))
     monkeypatch.undo()
     assert (tmp_path / "checkpoint.pt.tmp").exists()
-    restored = History(config={"space": "nb201"})
+    restored = new_history(config)
     model2 = supernet("nb201", 4, 1, 10, 1)
     load_checkpoint(path, config, model2, make_optimizer("single", model2, 2), torch.Generator(), restored)
     assert len(restored.epochs) == 1

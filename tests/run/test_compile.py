@@ -23,7 +23,7 @@ from sdarts_lite.method.optimizers import make_optimizer
 from sdarts_lite.method.sharpness import Sharpness, held_out_sample
 from sdarts_lite.run.checkpoint import load_checkpoint
 from sdarts_lite.run.config import make_config
-from sdarts_lite.run.history import History
+from sdarts_lite.run.search import new_history
 
 TINY = dict(preset="digits", C=4, N=1, epochs=2, batch_size=64, sharpness_every=1, progress=False)
 EPS = torch.finfo(torch.float32).eps
@@ -86,7 +86,7 @@ def test_lambda_max_of_a_compiled_search_is_that_of_its_weights(tmp_path):
     model = supernet(config.space, config.C, config.N, data.num_classes, data.in_channels, data.image_size)
     opt = make_optimizer(config.optimizer, model, config.epochs)
     load_checkpoint(tmp_path / "checkpoint.pt", config, model, opt, torch.Generator(),
-                    History(config=history.config))
+                    new_history(config))
     held_out = held_out_sample(data, config.sharpness_size, config.batch_size)
     again, _ = Sharpness(held_out, spectrum=True)(model)
     assert again == pytest.approx(history.epochs[-1].lambda_max, rel=1e-5)

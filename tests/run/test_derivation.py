@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from sdarts_lite import DARTS_V2, NB201_OPS, make_config, search
+from sdarts_lite.analysis.measures import derived_again
 from sdarts_lite.run.search import search_data, search_streams
 
 SMALL = dict(C=4, N=1, epochs=3, batch_size=64, arch_lr=0.3, progress=False)
@@ -31,7 +32,7 @@ def test_unknown_rules_and_half_data_with_two_batches_are_refused():
 def test_without_none_no_epoch_s_cell_has_none_and_derived_again_agrees():
     searched = search(preset="digits", seed=3, derivation="without_none", **SMALL)
     assert all("none" not in r.genotype for r in searched.epochs)
-    again = search(preset="digits", seed=3, derivation="with_none", **SMALL).derived_again(exclude_none=True)
+    again = derived_again(search(preset="digits", seed=3, derivation="with_none", **SMALL), exclude_none=True)
     # the same search (the rule changes no step), its cells derived again from the recorded weights
     assert [r.genotype for r in again.epochs] == [r.genotype for r in searched.epochs]
     assert again.config["derivation"] == "without_none" and again.genotype == searched.genotype
@@ -39,7 +40,7 @@ def test_without_none_no_epoch_s_cell_has_none_and_derived_again_agrees():
 
 def test_with_none_derived_again_from_weights_is_the_search_s_own_cells():
     searched = search(preset="digits", seed=4, derivation="with_none", **SMALL)
-    again = searched.derived_again(exclude_none=False)
+    again = derived_again(searched, exclude_none=False)
     assert [r.genotype for r in again.epochs] == [r.genotype for r in searched.epochs]
 
 
@@ -51,15 +52,15 @@ def test_a_record_with_none_ahead_loses_it_only_where_none_led():
     weights[4, NB201_OPS.index("skip_connect")] = 0.35  # edge 4 (1->3): none, then skip
     history = search(preset="digits", seed=0, **{**SMALL, "epochs": 1})
     history.epochs[0].mixing = weights.tolist()
-    assert history.derived_again(False).genotype == \
+    assert derived_again(history, False).genotype == \
         "|nor_conv_3x3~0|+|nor_conv_3x3~0|none~1|+|nor_conv_3x3~0|none~1|nor_conv_3x3~2|"
-    assert history.derived_again(True).genotype == \
+    assert derived_again(history, True).genotype == \
         "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|skip_connect~1|nor_conv_3x3~2|"
 
 
 def test_darts_records_derive_again_to_the_search_s_cells():
     searched = search(preset="darts-digits", seed=1, progress=False, epochs=1)
-    again = searched.derived_again(exclude_none=True)
+    again = derived_again(searched, exclude_none=True)
     assert again.genotype == searched.genotype and str(DARTS_V2) != again.genotype
 
 

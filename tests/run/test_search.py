@@ -17,6 +17,7 @@ from sdarts_lite import (
     search,
     supernet,
 )
+from sdarts_lite.analysis.measures import param_free_share
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = dict(C=4, N=1, epochs=2, batch_size=64)
@@ -42,7 +43,7 @@ def test_search_records_every_epoch_and_saves_a_loadable_history(tmp_path):
     loaded = History.load(tmp_path / "history.json")
     assert loaded == h
     assert (tmp_path / "checkpoint.pt").is_file()
-    assert len(h.param_free_share()) == 2 and all(0 < s < 1 for s in h.param_free_share())
+    assert len(param_free_share(h)) == 2 and all(0 < s < 1 for s in param_free_share(h))
 
 
 def test_single_sees_the_whole_search_set_and_bilevel_half_of_it():
@@ -91,7 +92,7 @@ def test_sigmoid_relaxation_records_independent_op_weights(space, size):
         learnable = [k for k, op in enumerate(NB201_OPS) if op != "none"]
         assert NB201Genotype.parse(h.genotype).ops == tuple(
             NB201_OPS[max(learnable, key=row.__getitem__)] for row in rows)
-    assert 0 < h.param_free_share()[-1] < 1
+    assert 0 < param_free_share(h)[-1] < 1
 
 
 def test_under_the_sigmoid_none_learns_nothing_and_is_not_derived():
