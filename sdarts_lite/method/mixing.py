@@ -15,14 +15,18 @@ the sigmoid nothing couples it, so its alpha gets no gradient and its weight sta
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 
 from ..base.guards import one_of
 
-ACTIVATIONS = ("softmax", "sigmoid")
+RELAX = {"softmax": partial(torch.softmax, dim=-1), "sigmoid": torch.sigmoid}  # alpha -> mixing weights
+ACTIVATIONS = tuple(RELAX)
 
 
 def check_activation(activation: str) -> str:
+    """``activation`` if it is one of ``ACTIVATIONS``; else ValueError naming them."""
     return one_of("activation", activation, ACTIVATIONS)
 
 
@@ -32,7 +36,6 @@ def inert_ops(activation: str) -> tuple[str, ...]:
 
 
 def mixing_weights(alphas: torch.Tensor, activation: str = "softmax") -> torch.Tensor:
-    """Per row of ``alphas`` (one row per edge), the weights of the operations."""
-    if check_activation(activation) == "sigmoid":
-        return torch.sigmoid(alphas)
-    return torch.softmax(alphas, dim=-1)
+    """Per row of ``alphas`` (one row per edge), the weights of the operations.  A supernet checks
+    its activation once, when made, and relaxes by ``RELAX`` at every forward."""
+    return RELAX[check_activation(activation)](alphas)

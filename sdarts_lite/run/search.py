@@ -48,7 +48,8 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
     since compiled graphs refuse the double backward a Hessian needs); the search is the same up
     to float rounding.
     """
-    config = make_config(preset, **overrides) if config is None else build(overrides, base=config)
+    if config is None or overrides:  # a config given whole was checked when made
+        config = make_config(preset, **overrides) if config is None else build(overrides, base=config)
     one_of("compile", compile, (True, False))
     device = check_device(device)
     data = data or search_data(config)

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from ...base.guards import positive_int
-from ..mixing import check_activation, mixing_weights
+from ..mixing import RELAX, check_activation
 
 
 class ReLUConvBN(nn.Sequential):
@@ -126,7 +126,7 @@ class Relaxed:
 
     def edge_weights(self) -> torch.Tensor:
         """The mixing weights, softmax (or sigmoid) of each alpha row, the alphas one after another."""
-        return torch.cat([mixing_weights(a, self.activation) for a in self.arch_parameters()])
+        return torch.cat([RELAX[self.activation](a) for a in self.arch_parameters()])
 
     def search_cells(self) -> list[tuple[str, nn.Module]]:
         """``(name, cell)`` of every search cell (readable or fused: what ``edge_tensors`` reads)."""

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ...mixing import mixing_weights
+from ...mixing import RELAX
 from ..layers import MixedOp, Relaxed
 from ..layers import SearchCell as PlainSearchCell
 from .genotypes import DARTS_EDGES, NODES, PRIMITIVES, STEPS, DartsGenotype, derive_darts_genotype
@@ -150,7 +150,7 @@ class DartsSupernet(Relaxed, DartsSkeleton):
         self.relax(len(DARTS_EDGES), len(PRIMITIVES), activation, names=("alphas_normal", "alphas_reduce"))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        normal, reduce = (mixing_weights(a, self.activation) for a in self.arch_parameters())
+        normal, reduce = (RELAX[self.activation](a) for a in self.arch_parameters())
         if self.fused and self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         s0 = s1 = self.stem(x)
