@@ -1,2 +1,3 @@
-"""The images: datasets as in-memory tensors (images, with digits, synthetic_shapes, fashion,
-cifar as sources) and seeded batches over them (batches)."""
+"""The images: each dataset declared once (``dataset.py``) beside its loader (``digits``,
+``synthetic_shapes``, ``fashion``, ``cifar``), registered by name and loaded as in-memory tensors
+(``images``), and seeded batches over them (``batches``)."""

@@ -1,21 +1,22 @@
-"""CIFAR-10 and CIFAR-100 through torchvision's own loader: downloaded when online, else read from
-the files a user put in place, a damaged file named."""
+"""``cifar10`` and ``cifar100``: 60,000 colour 32x32 images each (50,000 to search on, 10,000 held
+out) in 10 or 100 classes, through torchvision's own loader: downloaded when online, else read from
+the files a user put in place, a damaged file named.  Both are trained with CIFAR's usual
+augmentation: pad 4, random crop, random horizontal flip."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import torch
 
-from .images import ImageData
-
-CIFAR_STATS = {  # per-channel mean and std of the training images
-    "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
-    "cifar100": ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)),
-}
+from .dataset import Dataset, Images
 
 
-def load_cifar(name: str, root: Path, download: bool) -> ImageData:
+def load_cifar(name: str, mean: tuple[float, ...], std: tuple[float, ...], root: Path,
+               download: bool) -> Images:
+    """``name``'s (cifar10 or cifar100) training images as the search set, its test images held out;
+    ``mean`` and ``std``: those of its training images, per channel."""
     from torchvision import datasets
 
     base = datasets.CIFAR10 if name == "cifar10" else datasets.CIFAR100
@@ -46,14 +47,12 @@ def load_cifar(name: str, root: Path, download: bool) -> ImageData:
         train, test = (Local(str(root), train=t) for t in (True, False))
     except Exception as err:  # noqa: BLE001 - pickle, zlib and numpy errors alike mean a damaged file
         raise damaged_cifar(folder, files, err) from None
-    mean, std = CIFAR_STATS[name]
 
     def tensors(ds):
         return (torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous(),
                 torch.as_tensor(ds.targets, dtype=torch.int64))
 
-    (sx, sy), (tx, ty) = tensors(train), tensors(test)
-    return ImageData(name, sx, sy, tx, ty, len(train.classes), mean, std, 4, True, tuple(train.classes))
+    return Images(*tensors(train), *tensors(test), mean, std, tuple(train.classes))
 
 
 def damaged_cifar(folder: Path, files: list[str], err: Exception) -> ValueError:
@@ -71,3 +70,13 @@ def damaged_cifar(folder: Path, files: list[str], err: Exception) -> ValueError:
                               "download again, or put an intact copy there")
     return ValueError(f"the CIFAR files in {folder} do not fit together ({type(err).__name__}: {err}); "
                       "delete them and download again")
+
+
+def cifar(name: str, num_classes: int, mean: tuple[float, ...], std: tuple[float, ...]) -> Dataset:
+    """CIFAR-10 or CIFAR-100 declared: the same files' layout and recipe, its own classes and statistics."""
+    return Dataset(name, image_size=32, channels=3, num_classes=num_classes, search_size=50_000,
+                   test_size=10_000, shift=4, flip=True, load=partial(load_cifar, name, mean, std))
+
+
+CIFAR10 = cifar("cifar10", 10, mean=(0.4914, 0.4822, 0.4465), std=(0.2470, 0.2435, 0.2616))
+CIFAR100 = cifar("cifar100", 100, mean=(0.5071, 0.4865, 0.4409), std=(0.2673, 0.2564, 0.2762))

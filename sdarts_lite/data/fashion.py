@@ -1,4 +1,5 @@
-"""Fashion-MNIST (Zalando): 70,000 grey 28x28 images of clothes in 10 classes, read by torchvision.
+"""``fashion``: Fashion-MNIST (Zalando), 70,000 grey 28x28 images of clothes in 10 classes, read by
+torchvision; its 60,000 training images are the search set, its 10,000 test images held out.
 
 The four original IDX files are looked for, in order, in the folder given (``root=``, else
 ``SDARTS_DATA``, else ``~/.cache/sdarts-lite``) and its ``FashionMNIST/raw`` (torchvision's layout), then in
@@ -13,7 +14,7 @@ import gzip
 import shutil
 from pathlib import Path
 
-import torch
+from .dataset import Dataset, Images
 
 DEBIAN = Path("/usr/share/datasets/fashion-mnist")
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
@@ -74,8 +75,8 @@ def damaged(raw: Path, err: Exception) -> ValueError:
                       "them again")
 
 
-def load_fashion(root: Path, download: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(train images, train labels, test images, test labels): uint8 (N, 1, 28, 28) and int64."""
+def load_fashion(root: Path, download: bool) -> Images:
+    """The training images as the search set, the test images held out: uint8 (N, 1, 28, 28)."""
     from torchvision import datasets
 
     raw = root / "FashionMNIST" / "raw"
@@ -102,4 +103,13 @@ def load_fashion(root: Path, download: bool) -> tuple[torch.Tensor, torch.Tensor
             raise ValueError(f"fashion: {raw / f'{split}-images-idx3-ubyte'} holds {len(x)} images of "
                              f"{tuple(x.shape[-2:])} pixels for {len(y)} labels; delete the files and get "
                              f"them again ({HOW_TO_GET})")
-    return tuple(tensors)
+    return Images(*tensors, (MEAN,), (STD,), CLASSES)
+
+
+# A mirrored garment keeps its class: every class (shirts, trousers, shoes, bags...) is a kind of
+# object whose left-right mirror image is the same kind, and the photographs' left-right pose (a
+# shoe's toe points left) carries no class information; so augmentation may flip, as for CIFAR.  An
+# upside-down one would not be a fair sample (no shoe stands on its sole's top), so no vertical flips,
+# here or anywhere.
+FASHION = Dataset("fashion", image_size=28, channels=1, num_classes=len(CLASSES), search_size=60_000,
+                  test_size=10_000, shift=0, flip=True, load=load_fashion)

@@ -1,12 +1,14 @@
-"""Datasets as in-memory image tensors, and seeded batch streams over them.
+"""The datasets by name, and loading one as in-memory image tensors (``ImageData``).
 
-``digits`` is scikit-learn's bundled 8x8 handwritten digits (1,797 real images, offline: the
-default); ``shapes`` a harder 12x12 image set the kit generates itself (``synthetic_shapes.py``);
-``fashion`` is Fashion-MNIST, 70,000 28x28 images of clothes (``fashion.py``: Debian's package, a
-folder of its files, or torchvision's download).  ``cifar10`` / ``cifar100`` come through
-torchvision: downloaded when online, or read from files the user put in place.  Every dataset is
-split into a *search* set, which searches use (bi-level halves it, as DARTS does), and a held-out
-*test* set that no update ever sees.  ``batches.py`` draws seeded batches from them.
+Each dataset is one ``Dataset`` (``dataset.py``) declared beside its loader: ``digits``,
+scikit-learn's bundled 8x8 handwritten digits (offline: the default; ``digits.py``); ``shapes``, a
+harder 12x12 image set the kit generates itself (``synthetic_shapes.py``); ``fashion``,
+Fashion-MNIST's 28x28 clothes (``fashion.py``: Debian's package, a folder of its files, or
+torchvision's download); ``cifar10`` and ``cifar100`` through torchvision (``cifar.py``).
+``REGISTRY`` holds them by name; a new dataset is a declaration and a line below (or ``register``).
+Every dataset is split into a *search* set, which searches use (bi-level halves it, as DARTS does),
+and a held-out *test* set that no update ever sees.  The checks a config makes on image and subset
+sizes read the declarations and load nothing; ``batches.py`` draws seeded batches from the images.
 """
 
 from __future__ import annotations
@@ -15,18 +17,30 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ..base.guards import one_of, positive_int
-from .synthetic_shapes import make_shapes
+from .cifar import CIFAR10, CIFAR100
+from .dataset import Dataset, Images
+from .digits import DIGITS
+from .fashion import FASHION
+from .synthetic_shapes import SHAPES
 
-DATASETS = ("digits", "shapes", "fashion", "cifar10", "cifar100")
-IMAGE_SIZES = {"digits": 8, "shapes": 12, "fashion": 28, "cifar10": 32, "cifar100": 32}  # each one's own
-SEARCH_SIZES = {"digits": 1438, "shapes": 1400, "fashion": 60000, "cifar10": 50000, "cifar100": 50000}
-TEST_SIZES = {"digits": 359, "shapes": 400, "fashion": 10000, "cifar10": 10000, "cifar100": 10000}
+REGISTRY: dict[str, Dataset] = {d.name: d for d in (DIGITS, SHAPES, FASHION, CIFAR10, CIFAR100)}
+DATASETS = tuple(REGISTRY)  # the names registered with the package (``register`` adds to REGISTRY alone)
 MAX_UPSCALE = 4  # image_size: at most this many times the dataset's own (resizing up adds no information)
+
+
+def register(dataset: Dataset) -> Dataset:
+    """Add a dataset: ``load_dataset`` and the checks then take it by name."""
+    REGISTRY[dataset.name] = dataset
+    return dataset
+
+
+def get_dataset(name: str) -> Dataset:
+    """The registered dataset of that name, or a ValueError naming those there are."""
+    return REGISTRY[one_of("dataset", name, REGISTRY)]
 
 
 @dataclass
@@ -41,8 +55,8 @@ class ImageData:
     num_classes: int
     mean: tuple[float, ...]
     std: tuple[float, ...]
-    shift: int  # the augmentation this dataset is usually trained with: a shift of up to so many pixels
-    flip: bool  # whether a mirrored image keeps its class (CIFAR, Fashion-MNIST: yes; digits, shapes: no)
+    shift: int  # its declared augmentation (``Dataset``): shifts of up to so many pixels,
+    flip: bool  # and mirroring (CIFAR, Fashion-MNIST: yes; digits, shapes: no)
     classes: tuple[str, ...] = ()  # the class names, by label
 
     @property
@@ -71,35 +85,44 @@ def default_root() -> Path:
 def load_dataset(name: str = "digits", root: str | os.PathLike | None = None, download: bool = True,
                  image_size: int | None = None, search_size: int | None = None,
                  test_size: int | None = None) -> ImageData:
-    """Load ``digits``, ``shapes``, ``fashion``, ``cifar10`` or ``cifar100``; ``image_size`` resizes
-    (bilinear); ``search_size`` and ``test_size`` keep so many search and held-out images, drawn
-    with a fixed seed (the same images for every run; None: all)."""
+    """Load a registered dataset (``digits``, ``shapes``, ``fashion``, ``cifar10``, ``cifar100``);
+    ``image_size`` resizes (bilinear); ``search_size`` and ``test_size`` keep so many search and
+    held-out images, drawn with a fixed seed (the same images for every run; None: all)."""
     check_image_size(name, image_size)
     check_subset_size("search_size", search_size, name)
     check_subset_size("test_size", test_size, name)
-    if name == "digits":
-        data = _digits()
-    elif name == "shapes":
-        data = _shapes()
-    elif name == "fashion":
-        data = _fashion(Path(root or default_root()), download)
-    else:
-        from .cifar import load_cifar
+    return read_dataset(get_dataset(name), root, download, image_size, search_size, test_size)
 
-        data = load_cifar(name, Path(root or default_root()), download)
-    data.search_x, data.search_y = _subset(data.search_x, data.search_y, search_size, seed=0)
-    data.test_x, data.test_y = _subset(data.test_x, data.test_y, test_size, seed=1)
-    if image_size is not None and image_size != data.image_size:
-        data.search_x, data.test_x = (_resize(x, image_size) for x in (data.search_x, data.test_x))
-    return data
+
+def read_dataset(dataset: Dataset, root: str | os.PathLike | None = None, download: bool = True,
+                 image_size: int | None = None, search_size: int | None = None,
+                 test_size: int | None = None) -> ImageData:
+    """``load_dataset`` for sizes already checked (a ``SearchConfig``'s): the loading alone."""
+    images = dataset.load(Path(root or default_root()), download)
+    check_images(dataset, images)
+    search_x, search_y = _subset(images.search_x, images.search_y, search_size, seed=0)
+    test_x, test_y = _subset(images.test_x, images.test_y, test_size, seed=1)
+    if image_size is not None and image_size != dataset.image_size:
+        search_x, test_x = (_resize(x, image_size) for x in (search_x, test_x))
+    return ImageData(dataset.name, search_x, search_y, test_x, test_y, dataset.num_classes, images.mean,
+                     images.std, dataset.shift, dataset.flip, images.classes)
+
+
+def check_images(dataset: Dataset, images: Images) -> None:
+    """Refuse a loader's images unlike its declaration, which the checks before loading trust."""
+    shape = (dataset.channels, dataset.image_size, dataset.image_size)
+    splits = (("search", images.search_x, images.search_y), ("held-out", images.test_x, images.test_y))
+    for split, x, y in splits:
+        if tuple(x.shape[1:]) != shape or len(x) != len(y):
+            raise ValueError(f"{dataset}: its loader gave {len(x)} {split} images of {tuple(x.shape[1:])} "
+                             f"for {len(y)} labels; it is declared with images of {shape}")
 
 
 def check_image_size(dataset: str, image_size: int | None) -> int:
     """The side of the images ``dataset`` gives when resized to ``image_size`` (None: its own size).
     At least 4 (the networks halve an image twice); at most ``MAX_UPSCALE`` times the dataset's
     own size, beyond which resizing only fills memory."""
-    one_of("dataset", dataset, DATASETS)
-    own = IMAGE_SIZES[dataset]
+    own = get_dataset(dataset).image_size
     if image_size is None:
         return own
     positive_int("image_size", image_size, minimum=4)
@@ -121,8 +144,8 @@ def _subset(x: torch.Tensor, y: torch.Tensor, size: int | None,
 def check_subset_size(name: str, size: int | None, dataset: str) -> int:
     """How many search (``name="search_size"``) or held-out (``"test_size"``) images ``dataset``
     gives with ``size`` (None: all of them)."""
-    one_of("dataset", dataset, DATASETS)
-    available = (SEARCH_SIZES if name == "search_size" else TEST_SIZES)[dataset]
+    declared = get_dataset(dataset)
+    available = declared.search_size if name == "search_size" else declared.test_size
     if size is None:
         return available
     positive_int(name, size, minimum=2)
@@ -149,39 +172,3 @@ def _resize(x: torch.Tensor, size: int, chunk: int = 1024) -> torch.Tensor:
         y = F.interpolate(x[k:k + chunk].float(), size=(size, size), mode="bilinear", align_corners=False)
         out[k:k + chunk] = y.round().clamp(0, 255).to(torch.uint8)
     return out
-
-
-def _digits(test_fraction: float = 0.2) -> ImageData:
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    x = torch.from_numpy(np.round(bunch.images * (255 / 16)).astype(np.uint8)).unsqueeze(1)
-    y = torch.from_numpy(bunch.target.astype(np.int64))
-    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(0))  # a fixed split
-    n_test = int(round(test_fraction * len(y)))
-    test, search = order[:n_test], order[n_test:]
-    mean = float(x.float().mean() / 255)
-    std = float(x.float().std() / 255)
-    return ImageData("digits", x[search], y[search], x[test], y[test], 10, (mean,), (std,), 0, False,
-                     tuple(str(k) for k in range(10)))
-
-
-def _shapes(n_search: int = 1400, n_test: int = 400) -> ImageData:
-    """Search and test images from different seeds: no image is in both."""
-    (sx, sy), (tx, ty) = (make_shapes(n, seed=seed) for n, seed in ((n_search, 0), (n_test, 1)))
-    mean, std = float(sx.mean() / 255), float(sx.std() / 255)
-    return ImageData("shapes", torch.from_numpy(sx), torch.from_numpy(sy), torch.from_numpy(tx),
-                     torch.from_numpy(ty), 10, (mean,), (std,), 0, False)
-
-
-def _fashion(root: Path, download: bool) -> ImageData:
-    """Fashion-MNIST's 60,000 training images are the search set, its 10,000 test images held out.
-    A mirrored garment keeps its class: every class (shirts, trousers, shoes, bags...) is a kind of
-    object whose left-right mirror image is the same kind, and the photographs' left-right pose
-    (a shoe's toe points left) carries no class information; so augmentation may flip, as for CIFAR.
-    An upside-down one would not be a fair sample (no shoe stands on its sole's top), so no
-    vertical flips, here or anywhere."""
-    from .fashion import CLASSES, MEAN, STD, load_fashion
-
-    sx, sy, tx, ty = load_fashion(root, download)
-    return ImageData("fashion", sx, sy, tx, ty, 10, (MEAN,), (STD,), 0, True, CLASSES)

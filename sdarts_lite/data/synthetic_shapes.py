@@ -5,16 +5,23 @@ their fill (horizontal, vertical), at a random place and size, with a random con
 random brightness gradient, with pixel noise.  Telling the classes apart needs both the outline
 (a large receptive field) and a 3-pixel texture (convolutions): the kind of image on which the
 choice between convolutions and parameter-free operations matters more than on clean digits.
-The same seed always gives the same images.
+The same seed always gives the same images: 1,400 search images from one seed, 400 held out from
+another, so that no image is in both.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from pathlib import Path
 
-SHAPES = ("disk", "square", "triangle", "ring", "cross")
+import numpy as np
+import torch
+
+from .dataset import Dataset, Images
+
+OUTLINES = ("disk", "square", "triangle", "ring", "cross")
 STRIPES = ("horizontal", "vertical")
-CLASSES = tuple(f"{s} {o}" for s in SHAPES for o in STRIPES)  # label = 2 * shape + stripes
+CLASSES = tuple(f"{s} {o}" for s in OUTLINES for o in STRIPES)  # label = 2 * outline + stripes
+SIZE, SEARCH, HELD_OUT = 12, 1400, 400  # the images' side, how many to search on, how many held out
 
 
 def outline(shape: str, dy: np.ndarray, dx: np.ndarray, r: np.ndarray) -> np.ndarray:
@@ -31,7 +38,7 @@ def outline(shape: str, dy: np.ndarray, dx: np.ndarray, r: np.ndarray) -> np.nda
     return ((abs(dy) <= 0.3 * r) & (abs(dx) <= r)) | ((abs(dx) <= 0.3 * r) & (abs(dy) <= r))  # cross
 
 
-def make_shapes(n: int, size: int = 12, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def make_shapes(n: int, size: int = SIZE, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``n`` images (n, 1, size, size) as uint8 and their labels (0..9), balanced over classes."""
     rng = np.random.default_rng(seed)
     labels = rng.permutation(np.arange(n) % len(CLASSES))
@@ -40,7 +47,7 @@ def make_shapes(n: int, size: int = 12, seed: int = 0) -> tuple[np.ndarray, np.n
     r = rng.uniform(0.25 * size, 0.4 * size, (n, 1, 1))
     dy, dx = yy - cy, xx - cx
     inside = np.zeros((n, size, size), dtype=bool)
-    for k, shape in enumerate(SHAPES):
+    for k, shape in enumerate(OUTLINES):
         rows = labels // 2 == k
         inside[rows] = outline(shape, dy[rows], dx[rows], r[rows])
     phase = rng.integers(0, 3, (n, 1, 1))
@@ -52,3 +59,16 @@ def make_shapes(n: int, size: int = 12, seed: int = 0) -> tuple[np.ndarray, np.n
     image = background + contrast * inside * np.where(stripes, 1.0, 0.35)
     image += rng.normal(0.0, 0.08, image.shape)
     return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)[:, None], labels.astype(np.int64)
+
+
+def load_shapes(root: Path, download: bool) -> Images:
+    """The search and held-out images, generated (no root, no download), normalised by the search
+    images' mean and std."""
+    (sx, sy), (tx, ty) = (make_shapes(n, seed=seed) for n, seed in ((SEARCH, 0), (HELD_OUT, 1)))
+    mean, std = float(sx.mean() / 255), float(sx.std() / 255)
+    return Images(*map(torch.from_numpy, (sx, sy, tx, ty)), (mean,), (std,), CLASSES)
+
+
+SHAPES = Dataset("shapes", image_size=SIZE, channels=1, num_classes=len(CLASSES), search_size=SEARCH,
+                 test_size=HELD_OUT, shift=0, flip=False,  # trained without augmentation, as digits
+                 load=load_shapes)

@@ -36,7 +36,8 @@ from ..base.guards import (
 )
 from ..base.seeding import seed_everything
 from ..data.batches import Batches
-from ..data.images import DATASETS, ImageData, check_batch_size, load_dataset
+from ..data.images import REGISTRY as DATA_REGISTRY
+from ..data.images import ImageData, check_batch_size, load_dataset
 from ..method.spaces import SearchSpace, parse_genotype, space_of
 from ..run.held_out import evaluate
 
@@ -84,7 +85,7 @@ class TrainConfig:
     @staticmethod
     def choices(name: str) -> tuple | None:
         """The values a setting allows, where it allows a fixed set."""
-        return {"dataset": DATASETS, "auxiliary": (True, False)}.get(name)
+        return {"dataset": tuple(DATA_REGISTRY), "auxiliary": (True, False)}.get(name)
 
     def fitted(self, space: SearchSpace, data: ImageData) -> TrainConfig:
         """This config with the space's recipe wherever it says None, refused where it does not fit

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from ..base.guards import non_negative_int, one_of, positive_int, seed_value
-from ..data.images import DATASETS, check_batch_size, check_image_size, check_subset_size
+from ..data.images import REGISTRY as DATA_REGISTRY
+from ..data.images import check_batch_size, check_image_size, check_subset_size
 from ..method.hyperparameters import Hyperparameters
 from ..method.mixing import ACTIVATIONS
 from ..method.optimizers import OPTIMIZERS, get_optimizer
@@ -132,7 +133,7 @@ class SearchConfig:
 
 def choices(name: str) -> tuple | None:
     """The values a setting allows, where it allows a fixed set."""
-    return {"space": tuple(REGISTRY), "optimizer": tuple(OPTIMIZERS), "dataset": DATASETS,
+    return {"space": tuple(REGISTRY), "optimizer": tuple(OPTIMIZERS), "dataset": tuple(DATA_REGISTRY),
             "activation": ACTIVATIONS, "budget": BUDGETS, "early_stop": (True, False),
             "sharpness_spectrum": (True, False), "sharpness_method": METHODS, "derivation": DERIVATIONS,
             "half_data": (True, False)}.get(name)

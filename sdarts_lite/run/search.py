@@ -21,7 +21,7 @@ from ..base.device import check_device
 from ..base.guards import one_of
 from ..base.seeding import seed_everything
 from ..data.batches import Batch, Batches
-from ..data.images import ImageData, load_dataset
+from ..data.images import ImageData, get_dataset, read_dataset
 from ..method.optimizers import Optimizer, StepResult, get_optimizer, make_optimizer
 from ..method.sharpness import ES_RATIO, Sharpness, early_stop_epoch, held_out_sample
 from ..method.spaces import get_space
@@ -112,9 +112,9 @@ def search(config: SearchConfig | None = None, *, preset: str | None = "digits",
 
 
 def search_data(config: SearchConfig) -> ImageData:
-    """The images a search with ``config`` learns from and is measured on."""
-    return load_dataset(config.dataset, image_size=config.image_size, search_size=config.search_size,
-                        test_size=config.test_size)
+    """The images a search with ``config`` (checked when made) learns from and is measured on."""
+    return read_dataset(get_dataset(config.dataset), image_size=config.image_size,
+                        search_size=config.search_size, test_size=config.test_size)
 
 
 def new_history(config: SearchConfig) -> History:

@@ -30,7 +30,9 @@ def test_a_search_checks_its_config_once(monkeypatch, one_thread):
     assert len(calls) == 1
     config = sl.make_config("digits", epochs=1, C=2, N=1, sharpness_every=0)
     calls.clear()
-    sl.search(config, progress=False)  # a config handed in is checked once more, as it enters
+    sl.search(config, progress=False)  # a config handed in was checked when made (it is frozen)
+    assert calls == []
+    sl.search(config, epochs=2, progress=False)  # overrides make a new config: checked once
     assert len(calls) == 1
 
 
