@@ -40,7 +40,8 @@ def register(dataset: Dataset) -> Dataset:
 
 def get_dataset(name: str) -> Dataset:
     """The registered dataset of that name, or a ValueError naming those there are."""
-    return REGISTRY[one_of("dataset", name, REGISTRY)]
+    found = REGISTRY.get(name) if isinstance(name, str) else None  # a checked config's name: found
+    return found or REGISTRY[one_of("dataset", name, REGISTRY)]
 
 
 @dataclass

@@ -253,8 +253,9 @@ def register_optimizer(spec: OptimizerSpec) -> OptimizerSpec:
 
 
 def get_optimizer(name: str) -> OptimizerSpec:
-    """The registered optimizer ``name``."""
-    return OPTIMIZERS[one_of("optimizer", name, tuple(OPTIMIZERS))]
+    """The registered optimizer ``name``, or a ValueError naming those there are."""
+    found = OPTIMIZERS.get(name) if isinstance(name, str) else None  # a checked config's name: found
+    return found or OPTIMIZERS[one_of("optimizer", name, OPTIMIZERS)]
 
 
 register_optimizer(OptimizerSpec("single", SingleLevel, "same", "together", "single-level (Single-DARTS)",

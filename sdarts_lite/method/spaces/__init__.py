@@ -32,7 +32,8 @@ def get_space(name: str | SearchSpace) -> SearchSpace:
     """The registered space of that name, or a ValueError naming those there are."""
     if isinstance(name, SearchSpace):
         return name
-    return REGISTRY[one_of("space", name, REGISTRY)]
+    found = REGISTRY.get(name) if isinstance(name, str) else None  # a checked config's name: found
+    return found or REGISTRY[one_of("space", name, REGISTRY)]  # else refused, naming those there are
 
 
 def parse_genotype(genotype):
