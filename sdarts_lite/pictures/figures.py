@@ -109,7 +109,8 @@ def alpha_figure(history: History, edge: int | None = None, title: str | None = 
     """A plain plotly figure of the alpha trajectories of one search."""
     fig = alpha_rows()
     add_alpha_traces(fig, history, edge)
-    fig.update_layout(title=title or f"{history.config.get('mode')} — {edge_label(history, edge)}")
+    name = history.config.get("optimizer", history.config.get("mode"))  # "mode": before issue 36
+    fig.update_layout(title=title or f"{palette.label(name)} — {edge_label(history, edge)}")
     return fig
 
 

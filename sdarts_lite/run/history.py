@@ -29,7 +29,7 @@ class EpochRecord:
     below read each row as shares of the edge's total weight (``History.shares``).
 
     ``train_*`` averages the batches that updated w; ``valid_*`` is the supernet on the held-out
-    split, which no update ever sees (the same split for every mode, so they compare).  How much
+    split, which no update ever sees (the same split for every optimizer, so they compare).  How much
     signal alpha got: ``alpha_loss`` averages the loss alpha descended (single-level: the same
     batches as w; bi-level: the validation batches; second order: at the unrolled weights),
     ``alpha_grad_norm`` the norm of its gradient, and ``alpha_step`` is how far alpha moved in

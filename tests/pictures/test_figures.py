@@ -94,6 +94,7 @@ def test_sigmoid_weights_are_plotted_and_measured_as_shares_of_the_edge():
     assert [round(d, 9) for d in h.decisiveness()] == [round(1.7 / 2.4, 9), round(1.3 / 2.4, 9)]
     title = alpha_figure(h).layout.yaxis.title.text
     assert title == WEIGHT_AXIS and "share" in title and "softmax" not in title
+    assert alpha_figure(h).layout.title.text == "single-level (Single-DARTS) — mean over edges"
     h.config["activation"] = "softmax"  # under the softmax none is read like any operation
     assert "none" in alpha_series(h)[1]
     assert round(param_free_share(h)[0], 9) == round((0.5 + 0.5 + 0.1) / 2.9, 9)
