@@ -71,9 +71,8 @@ def parse_list(text: str) -> list[str]:
 
 def run_study(args) -> None:
     summary, runs = study(optimizers=parse_list(args.optimizers), seeds=args.seeds,
-                          first_seed=args.first_seed,
-                          budgets=parse_list(args.budgets), preset=args.preset, out=args.out,
-                          backend=args.backend, workers=args.workers, nb201_table=args.nb201,
+                          first_seed=args.first_seed, budgets=parse_list(args.budgets), preset=args.preset,
+                          out=args.out, backend=args.backend, workers=args.workers, nb201_table=args.nb201,
                           ray_address=args.ray_address, device=args.device, progress=not args.quiet,
                           together=args.together, threads=args.threads, **settings(args))
     write_study_report(summary, runs, args.out / "report.html")
@@ -116,9 +115,8 @@ def run_sweep(args) -> None:
     except json.JSONDecodeError as err:
         raise ValueError(f"base: not JSON ({err})") from None
     rows = sweep(axes, seeds=args.seeds, optimizers=parse_list(args.optimizers), out=args.out,
-                 preset=args.preset,
-                 base=base, nb201_table=args.nb201, table=args.table, command=command, workers=args.workers,
-                 progress=not args.quiet)
+                 preset=args.preset, base=base, nb201_table=args.nb201, table=args.table, command=command,
+                 workers=args.workers, progress=not args.quiet)
     best = max(rows, key=lambda r: (int(r["targets"].split("/")[0]), r["contrast"]))
     print(f"most targets met ({best['targets']}), then strongest contrast ({best['contrast']:+.2f} "
           f"parameter-free edges, bi-level minus single): {best['setting']}")
